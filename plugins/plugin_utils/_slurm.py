@@ -1,0 +1,402 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to mlinfra.gpu
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Slurm node sources for the mlinfra.gpu.slurm inventory plugin.
+
+Pure parsing (GRES strings, ``scontrol show node --oneliner`` text, the JSON node objects of slurmrestd / ``--json``
+in the OpenAPI shapes of Slurm 21.08 to 25.x) and two small clients: slurmrestd over HTTP and the ``scontrol`` CLI.
+Nothing here touches the Ansible inventory.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+import socket
+import subprocess
+
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.urls import open_url
+from ansible_collections.mlinfra.gpu.plugins.plugin_utils._gpuhost import gpu_hostvars
+
+# Newest first: the REST client probes these when api_version is auto.
+REST_API_VERSIONS = ("v0.0.42", "v0.0.41", "v0.0.40", "v0.0.39", "v0.0.38", "v0.0.37")
+BASE_STATES = ("idle", "allocated", "mixed", "down", "error", "future", "unknown")
+_NULL = ("", "(null)", "n/a", "none")
+_SUFFIX = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4, "p": 1024 ** 5}
+_COUNT = re.compile(r"^(\d+)([kmgtp]?)$", re.IGNORECASE)
+_TRAILING_PAREN = re.compile(r"^(?P<body>.*?)(?:\((?P<extra>[^()]*)\))?$")
+_ONELINER_KEY = re.compile(r"\s+(?=[A-Z][A-Za-z_]*=)")
+_REASON_STAMP = re.compile(r"\s*\[[^\]\[]*@[^\]\[]*\]\s*$")
+
+
+class SlurmSourceError(Exception):
+    """The Slurm source could not be read or returned something unusable; the message says what."""
+
+
+def _split_top_level(text, sep=","):
+    """Split on ``sep`` outside parentheses: ``gpu:a40:1(S:0,2),nic:1`` -> two items."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+        elif ch == sep and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return [item.strip() for item in items if item.strip()]
+
+
+def _gres_count(text):
+    match = _COUNT.match(text.strip())
+    if not match:
+        return None
+    return int(match.group(1)) * _SUFFIX.get(match.group(2).lower(), 1)
+
+
+def parse_gres(text):
+    """Parse a GRES string (``Gres=`` of scontrol, ``gres`` of the JSON APIs) into a list of dicts.
+
+    Each item is ``{"name": "gpu", "type": "a100" or None, "count": 8, "extra": "S:0-1" or None}``. Handles
+    ``gpu:8``, ``gpu:a100:8``, ``gpu:a100:8(S:0-1)``, ``gpu:a40:1(S:0,2,4)``, several items, ``gpu:(null):4(IDX:0-3)``,
+    counts with K/M/G suffixes and the empty forms ``(null)``, ``N/A`` and ``""``.
+    """
+    if text is None:
+        return []
+    if not isinstance(text, str):
+        raise SlurmSourceError("GRES is not a string: %r" % (text,))
+    if text.strip().lower() in _NULL:
+        return []
+    result = []
+    for item in _split_top_level(text.strip()):
+        if item.lower() in _NULL:
+            continue
+        match = _TRAILING_PAREN.match(item)
+        body, extra = match.group("body"), match.group("extra")
+        if not body:
+            continue
+        parts = body.split(":")
+        name, gtype, count = parts[0], None, 1
+        if len(parts) == 2:
+            parsed = _gres_count(parts[1])
+            if parsed is None:
+                gtype = parts[1]
+            else:
+                count = parsed
+        elif len(parts) >= 3:
+            gtype = ":".join(parts[1:-1])
+            parsed = _gres_count(parts[-1])
+            if parsed is None:
+                raise SlurmSourceError("cannot read the count in GRES item %r" % item)
+            count = parsed
+        if gtype is not None and gtype.lower() in _NULL:
+            gtype = None
+        result.append({"name": name, "type": gtype, "count": count, "extra": extra})
+    return result
+
+
+def gres_gpus(text):
+    """The GPU entries of a GRES string as ``[{"name": type or None, "count": n}]`` (other GRES ignored)."""
+    return [{"name": g["type"], "count": g["count"]} for g in parse_gres(text) if g["name"] == "gpu"]
+
+
+def node_state(base, flags=()):
+    """One lower-case state like sinfo's: ``idle``, ``mixed``, ``allocated``, ``drained``, ``draining``, ``down``..."""
+    base = (base or "unknown").lower()
+    flags = set(f.upper() for f in flags)
+    if "DRAIN" in flags:
+        if base in ("allocated", "mixed") or "COMPLETING" in flags:
+            return "draining"
+        if base == "down":
+            return "down"
+        return "drained"
+    if "FAIL" in flags:
+        return "fail"
+    if "MAINT" in flags:
+        return "maint"
+    if "POWERED_DOWN" in flags and base == "idle":
+        return "powered_down"
+    return base
+
+
+def _split_state(value, flags=None):
+    """Base state and flags from ``IDLE+DRAIN`` (text), ``"idle"`` + ``state_flags`` (v0.0.37/38) or ``["IDLE", "DRAIN"]``."""
+    if isinstance(value, list):
+        words = [str(v) for v in value]
+    else:
+        words = [w for w in str(value or "").split("+") if w]
+    base = None
+    rest = []
+    for word in words:
+        if base is None and word.lower() in BASE_STATES:
+            base = word.lower()
+        else:
+            rest.append(word.upper())
+    for flag in flags or []:
+        if str(flag).upper() not in rest:
+            rest.append(str(flag).upper())
+    return base or "unknown", rest
+
+
+def _number(value):
+    """Plain int from an int, a numeric string or the ``{"set", "infinite", "number"}`` object of v0.0.40+."""
+    if isinstance(value, dict):
+        if not value.get("set", True) or value.get("infinite"):
+            return None
+        value = value.get("number")
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    text = str(value)
+    return "" if text.strip().lower() in ("(null)", "n/a") else text
+
+
+def _csv(value):
+    if isinstance(value, list):
+        return [str(v) for v in value if str(v)]
+    text = _text(value)
+    return [p for p in text.split(",") if p] if text else []
+
+
+def parse_scontrol_oneliner(text):
+    """Parse ``scontrol show node --oneliner`` output into one dict of raw ``Key: value`` per node."""
+    nodes = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if not line.startswith("NodeName="):
+            raise SlurmSourceError("unexpected line in scontrol output (expected NodeName=...): %r" % line[:120])
+        reason = None
+        head, sep, tail = line.partition(" Reason=")
+        if sep:
+            reason = tail
+            line = head
+        fields = {}
+        for part in _ONELINER_KEY.split(line):
+            key, _eq, value = part.partition("=")
+            fields[key] = value.strip()
+        if reason is not None:
+            fields["Reason"] = reason
+        nodes.append(fields)
+    return nodes
+
+
+def _node_from_text(fields):
+    base, flags = _split_state(fields.get("State"))
+    return {
+        "name": fields.get("NodeName", ""),
+        "address": _text(fields.get("NodeAddr")),
+        "hostname": _text(fields.get("NodeHostName")),
+        "base_state": base,
+        "state_flags": flags,
+        "partitions": _csv(fields.get("Partitions")),
+        "cpus": _number(fields.get("CPUTot")),
+        "real_memory": _number(fields.get("RealMemory")),
+        "gres": _text(fields.get("Gres")),
+        "reason": _REASON_STAMP.sub("", _text(fields.get("Reason"))),
+    }
+
+
+def _node_from_json(node):
+    if not isinstance(node, dict) or not node.get("name"):
+        raise SlurmSourceError("malformed node entry (no name): %s" % json.dumps(node)[:200])
+    base, flags = _split_state(node.get("state"), node.get("state_flags"))
+    return {
+        "name": str(node["name"]),
+        "address": _text(node.get("address")),
+        "hostname": _text(node.get("hostname")),
+        "base_state": base,
+        "state_flags": flags,
+        "partitions": _csv(node.get("partitions")),
+        "cpus": _number(node.get("cpus")),
+        "real_memory": _number(node.get("real_memory")),
+        "gres": _text(node.get("gres")),
+        "reason": _text(node.get("reason")),
+    }
+
+
+def nodes_from_raw(raw):
+    """Normalised node dicts from the raw data a client returned (``{"format": "json"|"text", "data": ...}``)."""
+    if not isinstance(raw, dict) or raw.get("format") not in ("json", "text"):
+        raise SlurmSourceError("unknown raw data (cache from another version?)")
+    if raw["format"] == "text":
+        return [_node_from_text(fields) for fields in parse_scontrol_oneliner(raw["data"])]
+    data = raw["data"]
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        raise SlurmSourceError("malformed response: no 'nodes' list")
+    return [_node_from_json(node) for node in data["nodes"]]
+
+
+def node_hostvars(node):
+    """Hostvars for one normalised node: the common ``gpu_*`` plus ``slurm_*``."""
+    hostvars = gpu_hostvars(gres_gpus(node["gres"]))
+    hostvars.update({
+        "slurm_node_name": node["name"],
+        "slurm_address": node["address"],
+        "slurm_hostname": node["hostname"],
+        "slurm_partitions": node["partitions"],
+        "slurm_state": node_state(node["base_state"], node["state_flags"]),
+        "slurm_state_flags": [f.lower() for f in node["state_flags"]],
+        "slurm_cpus": node["cpus"],
+        "slurm_real_memory_mb": node["real_memory"],
+        "slurm_gres": node["gres"],
+        "slurm_reason": node["reason"],
+    })
+    return hostvars
+
+
+def _error_messages(errors):
+    messages = []
+    for err in errors or []:
+        if isinstance(err, dict):
+            text = err.get("description") or err.get("error") or json.dumps(err)
+            number = err.get("error_number", err.get("errno"))
+            if number is not None:
+                text = "%s (error %s)" % (text, number)
+            messages.append(str(text))
+        else:
+            messages.append(str(err))
+    return messages
+
+
+class SlurmRestClient:
+    """Reads ``GET /slurm/<version>/nodes`` from slurmrestd with JWT headers."""
+
+    def __init__(self, url, user, token, api_version="auto", timeout=30, validate_certs=True, opener=None):
+        if not url:
+            raise SlurmSourceError("no slurmrestd URL (set 'url' or SLURM_RESTD_URL)")
+        if not re.match(r"^https?://", url):
+            raise SlurmSourceError("url must start with http:// or https://, got %r" % url)
+        if not token:
+            raise SlurmSourceError("no JWT token (set 'token' or SLURM_JWT)")
+        if not user:
+            raise SlurmSourceError("no user name for X-SLURM-USER-NAME (set 'user' or SLURM_REST_USER)")
+        if api_version != "auto" and api_version not in REST_API_VERSIONS:
+            raise SlurmSourceError("api_version must be auto or one of %s, got %r" % (", ".join(REST_API_VERSIONS), api_version))
+        self.url = url.rstrip("/")
+        self.user = user
+        self.token = token
+        self.api_version = api_version
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.opener = opener or open_url
+
+    def _get(self, version):
+        url = "%s/slurm/%s/nodes" % (self.url, version)
+        headers = {"X-SLURM-USER-NAME": self.user, "X-SLURM-USER-TOKEN": self.token, "Accept": "application/json"}
+        try:
+            response = self.opener(url, method="GET", headers=headers, timeout=self.timeout,
+                                   validate_certs=self.validate_certs)
+            return response.getcode(), response.read()
+        except HTTPError as e:
+            try:
+                body = e.read()
+            except Exception:  # pylint: disable=broad-except
+                body = b""
+            return e.code, body
+        except (URLError, socket.timeout, ConnectionError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise SlurmSourceError("cannot reach slurmrestd at %s: %s" % (self.url, reason))
+
+    def get_nodes(self):
+        """Raw ``{"format": "json", "data": {...}, "api_version": v}``; raises SlurmSourceError with the cause."""
+        versions = REST_API_VERSIONS if self.api_version == "auto" else (self.api_version,)
+        for version in versions:
+            status, body = self._get(version)
+            if status == 404 and self.api_version == "auto":
+                continue
+            return {"format": "json", "api_version": version, "data": self._decode(version, status, body)}
+        raise SlurmSourceError("slurmrestd at %s serves none of the node APIs %s (HTTP 404)" % (self.url, ", ".join(versions)))
+
+    def _decode(self, version, status, body):
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+        where = "slurmrestd %s/slurm/%s/nodes" % (self.url, version)
+        if status in (401, 403):
+            raise SlurmSourceError("%s: HTTP %s %s - authentication failed or permission denied for user %r (check the JWT "
+                                   "token and user)" % (where, status, text.strip()[:200], self.user))
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise SlurmSourceError("%s: HTTP %s, response is not JSON: %r" % (where, status, text[:200]))
+        if not isinstance(data, dict):
+            raise SlurmSourceError("%s: malformed response: expected a JSON object" % where)
+        errors = _error_messages(data.get("errors"))
+        if errors:
+            hint = ""
+            if status >= 500 and not data.get("nodes"):
+                hint = " (slurmrestd 22.05 answers a bad or expired JWT token this way: check the token and user)"
+            raise SlurmSourceError("%s: HTTP %s, errors: %s%s" % (where, status, "; ".join(errors), hint))
+        if status >= 400:
+            raise SlurmSourceError("%s: HTTP %s %s" % (where, status, text.strip()[:200]))
+        if not isinstance(data.get("nodes"), list):
+            raise SlurmSourceError("%s: malformed response: no 'nodes' list" % where)
+        return data
+
+
+class SlurmCliClient:
+    """Runs ``scontrol`` (``--json`` where supported, else ``show node --oneliner``)."""
+
+    def __init__(self, scontrol="scontrol", cli_format="auto", timeout=60, env=None, runner=None):
+        if cli_format not in ("auto", "json", "text"):
+            raise SlurmSourceError("cli_format must be auto, json or text, got %r" % cli_format)
+        self.scontrol = scontrol
+        self.cli_format = cli_format
+        self.timeout = timeout
+        self.env = env
+        self.runner = runner or self._run
+
+    def _run(self, args):
+        env = dict(os.environ)
+        env.update(self.env or {})
+        try:
+            proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=self.timeout, env=env,
+                                  check=False)
+        except OSError as e:
+            raise SlurmSourceError("cannot run %s: %s" % (args[0], e))
+        except subprocess.TimeoutExpired:
+            raise SlurmSourceError("%s timed out after %ss" % (" ".join(args), self.timeout))
+        return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+
+    def get_nodes(self):
+        """Raw ``{"format": "json"|"text", "data": ...}``."""
+        if self.cli_format in ("auto", "json"):
+            args = [self.scontrol, "--json", "show", "node"]
+            rc, out, err = self.runner(args)
+            unsupported = rc != 0 and re.search(r"unrecognized option|invalid option|unknown option", err)
+            if not (unsupported and self.cli_format == "auto"):
+                self._check(args, rc, err)
+                try:
+                    data = json.loads(out)
+                except ValueError:
+                    raise SlurmSourceError("%s printed something that is not JSON: %r" % (" ".join(args), out[:200]))
+                if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+                    raise SlurmSourceError("%s: malformed JSON: no 'nodes' list" % " ".join(args))
+                errors = _error_messages(data.get("errors"))
+                if errors:
+                    raise SlurmSourceError("%s reported errors: %s" % (" ".join(args), "; ".join(errors)))
+                return {"format": "json", "data": data}
+        args = [self.scontrol, "show", "node", "--oneliner"]
+        rc, out, err = self.runner(args)
+        self._check(args, rc, err)
+        return {"format": "text", "data": out}
+
+    @staticmethod
+    def _check(args, rc, err):
+        if rc != 0:
+            raise SlurmSourceError("%s failed (rc=%s): %s" % (" ".join(args), rc, err.strip()[:500] or "no error output"))
