@@ -202,9 +202,6 @@ PCI_DEVICES = {
 
 # NVSwitch bridges (PCI class 0x0680) by generation; fabric manager is needed when any is present.
 NVSWITCH_DEVICES = {
-    "10de:1ac0": "NVSwitch (Volta)",
-    "10de:1ac1": "NVSwitch (Volta)",
-    "10de:1ac2": "NVSwitch (Volta)",
     "10de:1af1": "A100 NVSwitch",
     "10de:22a3": "H100 NVSwitch",
 }
