@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to mlinfra.gpu
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""EC2 source for the mlinfra.gpu.ec2_gpu inventory plugin: list instances, join DescribeInstanceTypes GpuInfo.
+
+``Ec2GpuSource.fetch()`` returns JSON-serialisable raw data (what the inventory cache stores); ``instance_hostvars``
+derives the hostvars from it. boto3 is imported lazily so the plugin documentation renders without it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.mlinfra.gpu.plugins.plugin_utils._gpuhost import gpu_hostvars
+
+DEFAULT_STATES = ("pending", "running", "stopping", "stopped")
+HOST_FIELDS = {
+    "instance-id": "InstanceId",
+    "private-dns-name": "PrivateDnsName",
+    "public-dns-name": "PublicDnsName",
+    "private-ip-address": "PrivateIpAddress",
+    "public-ip-address": "PublicIpAddress",
+}
+# Instance keys kept in the raw data (the cache); everything the hostvars use.
+_KEEP = ("InstanceId", "InstanceType", "PrivateIpAddress", "PublicIpAddress", "PrivateDnsName", "PublicDnsName",
+         "Architecture", "ImageId", "VpcId", "SubnetId", "KeyName", "Tags")
+_TYPES_PER_CALL = 100
+
+
+class Ec2SourceError(Exception):
+    """EC2 could not be read; the message names the region and what failed (never credentials)."""
+
+
+def _filters(filters, tags, states):
+    result = []
+    for name, value in sorted((filters or {}).items()):
+        values = value if isinstance(value, list) else [value]
+        result.append({"Name": str(name), "Values": [str(v) for v in values]})
+    for key, value in sorted((tags or {}).items()):
+        values = value if isinstance(value, list) else [value]
+        result.append({"Name": "tag:%s" % key, "Values": [str(v) for v in values]})
+    if states and not any(f["Name"] == "instance-state-name" for f in result):
+        result.append({"Name": "instance-state-name", "Values": list(states)})
+    return result
+
+
+def _slim_instance(instance):
+    slim = dict((k, instance[k]) for k in _KEEP if k in instance)
+    slim["State"] = (instance.get("State") or {}).get("Name")
+    slim["AvailabilityZone"] = (instance.get("Placement") or {}).get("AvailabilityZone")
+    launch = instance.get("LaunchTime")
+    slim["LaunchTime"] = launch.isoformat() if hasattr(launch, "isoformat") else launch
+    return slim
+
+
+def _slim_type(info):
+    return {
+        "GpuInfo": info.get("GpuInfo"),
+        "VCpus": (info.get("VCpuInfo") or {}).get("DefaultVCpus"),
+        "MemoryMiB": (info.get("MemoryInfo") or {}).get("SizeInMiB"),
+    }
+
+
+def _describe(error, region, action):
+    """A readable message for a botocore error, by kind."""
+    response = getattr(error, "response", None) or {}
+    err = response.get("Error") or {}
+    code = err.get("Code")
+    if code:
+        text = "%s: %s" % (code, err.get("Message", ""))
+        if code in ("AuthFailure", "UnauthorizedOperation", "AccessDenied", "AccessDeniedException"):
+            text = "permission denied or bad credentials (%s)" % text
+        elif code in ("Throttling", "ThrottlingException", "RequestLimitExceeded"):
+            text = "throttled after all retries (%s)" % text
+    else:
+        text = "%s: %s" % (type(error).__name__, error)
+    return "region %s: %s failed: %s" % (region, action, text)
+
+
+class Ec2GpuSource:
+    """Lists instances per region (paginated) and fetches GpuInfo once per instance type."""
+
+    def __init__(self, regions, filters=None, tags=None, states=DEFAULT_STATES, endpoint_url=None, credentials=None,
+                 max_attempts=10, retry_mode="adaptive", timeout=60, session_factory=None):
+        self.regions = list(regions or [])
+        self.filters = _filters(filters, tags, states)
+        self.endpoint_url = endpoint_url or None
+        self.credentials = dict((k, v) for k, v in (credentials or {}).items() if v)
+        self.max_attempts = max_attempts
+        self.retry_mode = retry_mode
+        self.timeout = timeout
+        self.session_factory = session_factory
+
+    def _session(self):
+        if self.session_factory:
+            return self.session_factory(**self.credentials)
+        try:
+            import boto3
+        except ImportError:
+            raise Ec2SourceError("the Python library boto3 is required on the controller (pip install boto3)")
+        try:
+            return boto3.session.Session(**self.credentials)
+        except Exception as e:  # botocore.exceptions.ProfileNotFound and friends
+            raise Ec2SourceError("cannot create an AWS session: %s" % e)
+
+    def _client(self, session, region):
+        from botocore.config import Config
+        config = Config(retries={"max_attempts": self.max_attempts, "mode": self.retry_mode},
+                        connect_timeout=self.timeout, read_timeout=self.timeout)
+        return session.client("ec2", region_name=region, endpoint_url=self.endpoint_url, config=config)
+
+    def fetch(self):
+        """``{"regions": {region: {"instances": [...], "instance_types": {type: {...}}}}}`` (JSON-serialisable)."""
+        session = self._session()
+        regions = self.regions or [getattr(session, "region_name", None)]
+        if not regions or not regions[0]:
+            raise Ec2SourceError("no regions: set 'regions' or AWS_DEFAULT_REGION")
+        return {"regions": dict((region, self._fetch_region(self._client(session, region), region)) for region in regions)}
+
+    def _fetch_region(self, client, region):
+        from botocore.exceptions import BotoCoreError, ClientError
+        instances = []
+        try:
+            paginator = client.get_paginator("describe_instances")
+            for page in paginator.paginate(Filters=self.filters, PaginationConfig={"PageSize": 1000}):
+                for reservation in page.get("Reservations", []):
+                    for instance in reservation.get("Instances", []):
+                        instances.append(_slim_instance(instance))
+        except (ClientError, BotoCoreError) as e:
+            raise Ec2SourceError(_describe(e, region, "DescribeInstances"))
+        names = sorted(set(i["InstanceType"] for i in instances if i.get("InstanceType")))
+        return {"instances": instances, "instance_types": self._instance_types(client, region, names)}
+
+    def _instance_types(self, client, region, names):
+        from botocore.exceptions import BotoCoreError, ClientError
+        types = {}
+        for start in range(0, len(names), _TYPES_PER_CALL):
+            chunk = names[start:start + _TYPES_PER_CALL]
+            try:
+                for info in client.describe_instance_types(InstanceTypes=chunk).get("InstanceTypes", []):
+                    types[info["InstanceType"]] = _slim_type(info)
+            except ClientError as e:
+                if (e.response.get("Error") or {}).get("Code") != "InvalidInstanceType":
+                    raise Ec2SourceError(_describe(e, region, "DescribeInstanceTypes"))
+                if len(chunk) == 1:
+                    types[chunk[0]] = None  # unknown to this endpoint: no GPU details
+                    continue
+                for name in chunk:  # one unknown type spoils the whole call: ask one by one
+                    types.update(self._instance_types(client, region, [name]))
+            except BotoCoreError as e:
+                raise Ec2SourceError(_describe(e, region, "DescribeInstanceTypes"))
+        return types
+
+
+def gpus_of_type(type_info):
+    """GPU list for ``gpu_hostvars`` from a slimmed instance type (``None`` or no GpuInfo -> no GPUs)."""
+    gpu_info = (type_info or {}).get("GpuInfo") or {}
+    gpus = []
+    for gpu in gpu_info.get("Gpus") or []:
+        manufacturer = (gpu.get("Manufacturer") or "").lower()
+        gpus.append({
+            "name": gpu.get("Name"),
+            "count": gpu.get("Count") or 0,
+            "memory_mib": (gpu.get("MemoryInfo") or {}).get("SizeInMiB"),
+            "vendor": manufacturer if manufacturer in ("nvidia", "amd") else None,
+        })
+    return gpus
+
+
+def instance_hostvars(instance, region, type_info):
+    """Hostvars for one slimmed instance: ``gpu_*`` plus ``ec2_*``."""
+    hostvars = gpu_hostvars(gpus_of_type(type_info))
+    tags = dict((t.get("Key"), t.get("Value")) for t in instance.get("Tags") or [] if t.get("Key") is not None)
+    type_info = type_info or {}
+    hostvars.update({
+        "ec2_instance_id": instance.get("InstanceId"),
+        "ec2_instance_type": instance.get("InstanceType"),
+        "ec2_region": region,
+        "ec2_availability_zone": instance.get("AvailabilityZone"),
+        "ec2_state": instance.get("State"),
+        "ec2_private_ip_address": instance.get("PrivateIpAddress"),
+        "ec2_public_ip_address": instance.get("PublicIpAddress"),
+        "ec2_private_dns_name": instance.get("PrivateDnsName") or None,
+        "ec2_public_dns_name": instance.get("PublicDnsName") or None,
+        "ec2_architecture": instance.get("Architecture"),
+        "ec2_image_id": instance.get("ImageId"),
+        "ec2_vpc_id": instance.get("VpcId"),
+        "ec2_subnet_id": instance.get("SubnetId"),
+        "ec2_launch_time": instance.get("LaunchTime"),
+        "ec2_vcpus": type_info.get("VCpus"),
+        "ec2_memory_mib": type_info.get("MemoryMiB"),
+        "ec2_tags": tags,
+    })
+    return hostvars
+
+
+def pick(instance, tags, preferences):
+    """First non-empty value for ``preferences`` (``instance-id``, ``private-ip-address``, ``tag:Name``, ...)."""
+    for pref in preferences:
+        if pref.startswith("tag:"):
+            value = tags.get(pref[4:])
+        else:
+            value = instance.get(HOST_FIELDS[pref])
+        if value:
+            return value
+    return None
