@@ -1,0 +1,201 @@
+"""Unit tests of the EC2 source (stubbed boto3 client) and of the shared GPU hostvars helper."""
+import datetime
+import json
+import os
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+from ansible_collections.mlinfra.gpu.plugins.plugin_utils._ec2 import (
+    Ec2GpuSource,
+    Ec2SourceError,
+    _filters,
+    gpus_of_type,
+    instance_hostvars,
+    pick,
+)
+from ansible_collections.mlinfra.gpu.plugins.plugin_utils._gpuhost import gpu_groups, gpu_hostvars, model_token, vendor_for
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "inventory")
+with open(os.path.join(FIXTURES, "ec2_instance_types_gpu_extract.json")) as _f:
+    EXTRACT = json.load(_f)
+
+
+def type_info(name):
+    """The extract in DescribeInstanceTypes form (it flattens VCpuInfo.DefaultVCpus)."""
+    info = dict(EXTRACT[name])
+    info["VCpuInfo"] = {"DefaultVCpus": info.pop("VCpuInfo.DefaultVCpus", None)}
+    return info
+
+
+def slim_type(name):
+    info = type_info(name)
+    return {"GpuInfo": info.get("GpuInfo"), "VCpus": info["VCpuInfo"]["DefaultVCpus"],
+            "MemoryMiB": info["MemoryInfo"]["SizeInMiB"]}
+
+
+@pytest.mark.parametrize("itype, count, models, vendor, memory", [
+    ("p4d.24xlarge", 8, ["a100"], "nvidia", 40960),
+    ("p4de.24xlarge", 8, ["a100"], "nvidia", 81920),
+    ("p5.48xlarge", 8, ["h100"], "nvidia", 81920),
+    ("p5e.48xlarge", 8, ["h200"], "nvidia", 144384),
+    ("p6-b200.48xlarge", 8, ["b200"], "nvidia", 183359),
+    ("g5.xlarge", 1, ["a10g"], "nvidia", 22888),
+    ("g4dn.xlarge", 1, ["t4"], "nvidia", 16384),
+    ("g6.xlarge", 1, ["l4"], "nvidia", 22888),
+    ("g6e.xlarge", 1, ["l40s"], "nvidia", 45776),
+    ("g4ad.xlarge", 1, ["v520"], "amd", 8192),
+    ("p3dn.24xlarge", 8, ["v100"], "nvidia", 32768),
+])
+def test_gpu_hostvars_from_refdata_types(itype, count, models, vendor, memory):
+    hv = gpu_hostvars(gpus_of_type(slim_type(itype)))
+    assert hv == {"gpu_count": count, "gpu_models": models, "gpu_vendor": vendor, "gpu_memory_mib": memory}
+    assert gpu_groups(hv) == ["gpu", "gpu_" + models[0]]
+
+
+def test_no_gpu_type_and_unknown_type():
+    assert gpu_hostvars(gpus_of_type({"GpuInfo": None, "VCpus": 2})) == {
+        "gpu_count": 0, "gpu_models": [], "gpu_vendor": None, "gpu_memory_mib": None}
+    assert gpu_hostvars(gpus_of_type(None))["gpu_count"] == 0
+    assert gpu_groups({"gpu_count": 0, "gpu_models": []}) == []
+
+
+def test_model_token_and_vendor():
+    assert model_token("nvidia_h100_80gb_hbm3") == "h100"
+    assert model_token("1080ti") == "1080ti"
+    assert model_token("Some GPU/X") is not None and model_token(None) is None
+    assert vendor_for("mi300x") == "amd" and vendor_for("a100") == "nvidia" and vendor_for("tesla") == "nvidia"
+    assert vendor_for("weird") is None
+    mixed = gpu_hostvars([{"name": "a100", "count": 1}, {"name": "mi250", "count": 1}])
+    assert mixed["gpu_vendor"] is None and mixed["gpu_models"] == ["a100", "mi250"]
+
+
+def test_filters_tags_states():
+    assert _filters({"instance-type": ["p5.48xlarge", "g5.xlarge"], "vpc-id": "vpc-1"}, {"team": "ml"}, ["running"]) == [
+        {"Name": "instance-type", "Values": ["p5.48xlarge", "g5.xlarge"]},
+        {"Name": "vpc-id", "Values": ["vpc-1"]},
+        {"Name": "tag:team", "Values": ["ml"]},
+        {"Name": "instance-state-name", "Values": ["running"]},
+    ]
+    # an explicit state filter wins over instance_states
+    assert _filters({"instance-state-name": "stopped"}, None, ["running"]) == [{"Name": "instance-state-name", "Values": ["stopped"]}]
+
+
+INSTANCE = {"InstanceId": "i-1", "InstanceType": "p5.48xlarge", "State": {"Name": "running"},
+            "Placement": {"AvailabilityZone": "us-east-1a"}, "PrivateIpAddress": "10.0.0.5", "PrivateDnsName": "ip-10-0-0-5",
+            "PublicDnsName": "", "LaunchTime": datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+            "Tags": [{"Key": "Name", "Value": "trainer-{{ 7 * 7 }}"}, {"Key": "team", "Value": "ml"}],
+            "BlockDeviceMappings": [{"DeviceName": "/dev/sda1"}]}
+
+
+class StubPaginator:
+    def __init__(self, pages, calls):
+        self.pages = pages
+        self.calls = calls
+
+    def paginate(self, **kwargs):
+        self.calls.append(("paginate", kwargs))
+        if isinstance(self.pages, Exception):
+            raise self.pages
+        return iter(self.pages)
+
+
+class StubClient:
+    def __init__(self, pages, types, calls):
+        self.pages, self.types, self.calls = pages, types, calls
+
+    def get_paginator(self, name):
+        assert name == "describe_instances"
+        return StubPaginator(self.pages, self.calls)
+
+    def describe_instance_types(self, InstanceTypes):
+        self.calls.append(("describe_instance_types", list(InstanceTypes)))
+        unknown = [t for t in InstanceTypes if t not in self.types]
+        if unknown:
+            raise ClientError({"Error": {"Code": "InvalidInstanceType", "Message": "do not exist: %s" % unknown}},
+                              "DescribeInstanceTypes")
+        return {"InstanceTypes": [self.types[t] for t in InstanceTypes]}
+
+
+class StubSession:
+    def __init__(self, client, region="us-east-1"):
+        self._client, self.region_name, self.client_calls = client, region, []
+
+    def client(self, service, region_name, endpoint_url, config):
+        self.client_calls.append((service, region_name, endpoint_url, config.retries))
+        return self._client
+
+
+def make_source(pages, types=None, **kwargs):
+    calls = []
+    client = StubClient(pages, types or {}, calls)
+    session = StubSession(client)
+    source = Ec2GpuSource(kwargs.pop("regions", ["us-east-1"]), session_factory=lambda **creds: session, **kwargs)
+    return source, calls, session
+
+
+def test_fetch_paginates_and_fetches_each_type_once():
+    instances = [dict(INSTANCE, InstanceId="i-%d" % i, InstanceType=("p5.48xlarge" if i % 2 else "t3.micro"))
+                 for i in range(5)]
+    pages = [{"Reservations": [{"Instances": instances[:3]}]}, {"Reservations": [{"Instances": instances[3:]}]}]
+    types = {"p5.48xlarge": type_info("p5.48xlarge"), "t3.micro": {"InstanceType": "t3.micro", "VCpuInfo": {"DefaultVCpus": 2},
+                                                                   "MemoryInfo": {"SizeInMiB": 1024}}}
+    source, calls, session = make_source(pages, types, endpoint_url="http://127.0.0.1:5000", max_attempts=4,
+                                         retry_mode="standard")
+    raw = source.fetch()
+    json.dumps(raw)  # the cache must be able to store it
+    region = raw["regions"]["us-east-1"]
+    assert [i["InstanceId"] for i in region["instances"]] == ["i-0", "i-1", "i-2", "i-3", "i-4"]
+    assert [c for c in calls if c[0] == "describe_instance_types"] == [("describe_instance_types", ["p5.48xlarge", "t3.micro"])]
+    assert session.client_calls == [("ec2", "us-east-1", "http://127.0.0.1:5000", {"max_attempts": 4, "mode": "standard"})]
+    assert region["instances"][0]["LaunchTime"] == "2025-01-02T03:04:05+00:00"
+    assert "BlockDeviceMappings" not in region["instances"][0]
+    assert region["instance_types"]["t3.micro"] == {"GpuInfo": None, "VCpus": 2, "MemoryMiB": 1024}
+
+
+def test_unknown_instance_type_is_asked_one_by_one():
+    pages = [{"Reservations": [{"Instances": [dict(INSTANCE, InstanceType="p3.2xlarge"), INSTANCE]}]}]
+    source, calls, _session = make_source(pages, {"p5.48xlarge": type_info("p5.48xlarge")})
+    types = source.fetch()["regions"]["us-east-1"]["instance_types"]
+    assert types["p3.2xlarge"] is None and types["p5.48xlarge"]["GpuInfo"]["Gpus"][0]["Name"] == "H100"
+
+
+@pytest.mark.parametrize("error, match", [
+    (ClientError({"Error": {"Code": "AuthFailure", "Message": "AWS was not able to validate the provided access credentials"}},
+                 "DescribeInstances"), "region us-east-1: DescribeInstances failed: permission denied or bad credentials"),
+    (ClientError({"Error": {"Code": "UnauthorizedOperation", "Message": "You are not authorized"}}, "DescribeInstances"),
+     "permission denied"),
+    (ClientError({"Error": {"Code": "RequestLimitExceeded", "Message": "Request limit exceeded."}}, "DescribeInstances"),
+     "throttled after all retries"),
+    (ClientError({"Error": {"Code": "InvalidParameterValue", "Message": "The filter 'bogus' is invalid"}}, "DescribeInstances"),
+     "InvalidParameterValue: The filter 'bogus' is invalid"),
+    (EndpointConnectionError(endpoint_url="http://127.0.0.1:1/"), "Could not connect to the endpoint URL"),
+    (NoCredentialsError(), "Unable to locate credentials"),
+])
+def test_fetch_errors_name_region_and_cause(error, match):
+    source, _calls, _session = make_source(error)
+    with pytest.raises(Ec2SourceError, match=match):
+        source.fetch()
+
+
+def test_no_region():
+    source, _calls, session = make_source([], regions=[])
+    session.region_name = None
+    with pytest.raises(Ec2SourceError, match="no regions"):
+        source.fetch()
+
+
+def test_instance_hostvars_and_pick():
+    source, _c, _s = make_source([{"Reservations": [{"Instances": [INSTANCE]}]}], {"p5.48xlarge": type_info("p5.48xlarge")})
+    region = source.fetch()["regions"]["us-east-1"]
+    inst = region["instances"][0]
+    hv = instance_hostvars(inst, "us-east-1", region["instance_types"]["p5.48xlarge"])
+    assert hv["gpu_count"] == 8 and hv["gpu_models"] == ["h100"] and hv["gpu_memory_mib"] == 81920
+    assert hv["ec2_instance_id"] == "i-1" and hv["ec2_instance_type"] == "p5.48xlarge" and hv["ec2_region"] == "us-east-1"
+    assert hv["ec2_state"] == "running" and hv["ec2_availability_zone"] == "us-east-1a"
+    assert hv["ec2_private_ip_address"] == "10.0.0.5" and hv["ec2_public_ip_address"] is None
+    assert hv["ec2_public_dns_name"] is None and hv["ec2_vcpus"] == 192 and hv["ec2_memory_mib"] == 2097152
+    assert hv["ec2_tags"] == {"Name": "trainer-{{ 7 * 7 }}", "team": "ml"}
+    assert pick(inst, hv["ec2_tags"], ["tag:Name", "instance-id"]) == "trainer-{{ 7 * 7 }}"
+    assert pick(inst, hv["ec2_tags"], ["public-dns-name", "private-dns-name"]) == "ip-10-0-0-5"
+    assert pick(inst, hv["ec2_tags"], ["tag:missing", "public-ip-address"]) is None

@@ -1,0 +1,311 @@
+"""Unit tests of the Slurm source: GRES parsing, state derivation, text/JSON node parsing and the two clients."""
+import io
+import json
+import os
+
+import pytest
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+
+from ansible_collections.mlinfra.gpu.plugins.plugin_utils._slurm import (
+    SlurmCliClient,
+    SlurmRestClient,
+    SlurmSourceError,
+    gres_gpus,
+    node_hostvars,
+    node_state,
+    nodes_from_raw,
+    parse_gres,
+    parse_scontrol_oneliner,
+)
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "inventory")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("gpu:a100:8", [{"name": "gpu", "type": "a100", "count": 8, "extra": None}]),
+    ("gpu:8", [{"name": "gpu", "type": None, "count": 8, "extra": None}]),
+    ("gpu:2", [{"name": "gpu", "type": None, "count": 2, "extra": None}]),
+    ("gpu:a100:8(S:0-1)", [{"name": "gpu", "type": "a100", "count": 8, "extra": "S:0-1"}]),
+    ("gpu:a40:1(S:0,2,4,6,8,10)", [{"name": "gpu", "type": "a40", "count": 1, "extra": "S:0,2,4,6,8,10"}]),
+    ("gpu:a100:4,gpu:v100:2", [{"name": "gpu", "type": "a100", "count": 4, "extra": None},
+                               {"name": "gpu", "type": "v100", "count": 2, "extra": None}]),
+    ("gpu:(null):4(IDX:0-3)", [{"name": "gpu", "type": None, "count": 4, "extra": "IDX:0-3"}]),
+    ("gpu:tesla:3(IDX:0,2-3)", [{"name": "gpu", "type": "tesla", "count": 3, "extra": "IDX:0,2-3"}]),
+    ("gpu:h100:8,nic:mlx5:4,bandwidth:lustre:4G", [
+        {"name": "gpu", "type": "h100", "count": 8, "extra": None},
+        {"name": "nic", "type": "mlx5", "count": 4, "extra": None},
+        {"name": "bandwidth", "type": "lustre", "count": 4 * 1024 ** 3, "extra": None}]),
+    ("mps:400,gpu:1", [{"name": "mps", "type": None, "count": 400, "extra": None},
+                       {"name": "gpu", "type": None, "count": 1, "extra": None}]),
+    ("gpu", [{"name": "gpu", "type": None, "count": 1, "extra": None}]),
+    ("gpu:nvidia_h100_80gb_hbm3:1", [{"name": "gpu", "type": "nvidia_h100_80gb_hbm3", "count": 1, "extra": None}]),
+    ("(null)", []),
+    ("", []),
+    ("N/A", []),
+    (None, []),
+])
+def test_parse_gres_forms(text, expected):
+    assert parse_gres(text) == expected
+
+
+def test_parse_gres_bad_count_is_an_error():
+    with pytest.raises(SlurmSourceError, match="count"):
+        parse_gres("gpu:a100:many")
+    with pytest.raises(SlurmSourceError, match="not a string"):
+        parse_gres(8)
+
+
+def test_gres_gpus_ignores_other_gres():
+    assert gres_gpus("nic:mlx5:4,gpu:a100:4,gpu:v100:2(S:0)") == [{"name": "a100", "count": 4}, {"name": "v100", "count": 2}]
+    assert gres_gpus("nic:2") == []
+
+
+@pytest.mark.parametrize("base, flags, expected", [
+    ("IDLE", [], "idle"),
+    ("mixed", [], "mixed"),
+    ("IDLE", ["DRAIN"], "drained"),
+    ("UNKNOWN", ["DRAIN", "NOT_RESPONDING"], "drained"),
+    ("MIXED", ["DRAIN"], "draining"),
+    ("ALLOCATED", ["DRAIN"], "draining"),
+    ("IDLE", ["DRAIN", "COMPLETING"], "draining"),
+    ("DOWN", ["DRAIN"], "down"),
+    ("DOWN", ["NOT_RESPONDING"], "down"),
+    ("IDLE", ["POWERED_DOWN"], "powered_down"),
+    (None, [], "unknown"),
+])
+def test_node_state(base, flags, expected):
+    assert node_state(base, flags) == expected
+
+
+def _by_name(nodes):
+    return dict((n["name"], node_hostvars(n)) for n in nodes)
+
+
+def _assert_22_05_cluster(hosts):
+    """The same real 22.05 cluster, whichever way it was read."""
+    assert sorted(hosts) == ["cpu-01", "cpu-02", "cpu-03", "gpu-a100-01", "gpu-a100-02", "gpu-a100-03", "gpu-a100-04",
+                             "gpu-h100-01", "gpu-mix-01", "gpu-untyped-01"]
+    mix = hosts["gpu-mix-01"]
+    assert mix["gpu_count"] == 6 and mix["gpu_models"] == ["a100", "v100"] and mix["gpu_vendor"] == "nvidia"
+    assert mix["slurm_state"] == "idle" and mix["slurm_cpus"] == 32 and mix["slurm_real_memory_mb"] == 256000
+    assert mix["slurm_gres"] == "gpu:a100:4,gpu:v100:2" and mix["slurm_partitions"] == ["gpu"]
+    assert hosts["gpu-h100-01"]["slurm_partitions"] == ["gpu", "h100"]
+    assert hosts["gpu-h100-01"]["gpu_models"] == ["h100"]
+    untyped = hosts["gpu-untyped-01"]
+    assert untyped["gpu_count"] == 2 and untyped["gpu_models"] == [] and untyped["gpu_vendor"] is None
+    assert hosts["cpu-01"]["slurm_state"] == "mixed"
+    assert hosts["cpu-01"]["gpu_count"] == 0 and hosts["cpu-01"]["gpu_models"] == []
+    assert hosts["cpu-02"]["slurm_state"] == "drained" and hosts["cpu-02"]["slurm_reason"] == "maint"
+    drained = hosts["gpu-a100-03"]
+    assert drained["slurm_state"] == "drained"
+    assert drained["slurm_reason"] == "bad {{ lookup('pipe','id') }} dimm"
+    assert "drain" in drained["slurm_state_flags"]
+    down = hosts["gpu-a100-04"]
+    assert down["slurm_state"] == "down" and down["slurm_reason"] == "gpu fell off bus"
+    assert down["slurm_address"] == "127.0.0.1" and down["gpu_memory_mib"] is None
+
+
+def test_scontrol_oneliner_fixture():
+    raw = {"format": "text", "data": fixture("slurm_22.05_scontrol_oneliner.txt")}
+    _assert_22_05_cluster(_by_name(nodes_from_raw(raw)))
+
+
+def test_rest_v0038_fixture():
+    raw = {"format": "json", "data": json.loads(fixture("slurm_22.05_rest_v0.0.38_nodes.json"))}
+    _assert_22_05_cluster(_by_name(nodes_from_raw(raw)))
+
+
+def test_sinfo_json_2205_fixture():
+    raw = {"format": "json", "data": json.loads(fixture("slurm_22.05_sinfo.json"))}
+    _assert_22_05_cluster(_by_name(nodes_from_raw(raw)))
+
+
+def test_v0041_shape_fixture():
+    raw = {"format": "json", "data": json.loads(fixture("slurm_24.11_shape_v0.0.41_nodes.json"))}
+    hosts = _by_name(nodes_from_raw(raw))
+    assert hosts["gpu-a100-03"]["slurm_state"] == "drained"
+    assert hosts["gpu-mix-01"]["gpu_models"] == ["a100", "v100"]
+    sock = hosts["gpu-h100-sock"]
+    assert sock["gpu_count"] == 8 and sock["gpu_models"] == ["h100"] and sock["slurm_state"] == "mixed"
+    assert sock["slurm_partitions"] == ["gpu", "h100"]
+    a40 = hosts["gpu-a40-1"]
+    assert a40["gpu_count"] == 1 and a40["gpu_models"] == ["a40"] and a40["slurm_cpus"] == 12
+    assert a40["slurm_state"] == "idle" and a40["slurm_state_flags"] == ["dynamic_norm"]
+    busy = hosts["gpu-drain-busy"]
+    assert busy["slurm_state"] == "draining" and busy["gpu_count"] == 4 and busy["slurm_reason"] == "xid 79"
+
+
+def test_oneliner_reason_with_equals_and_stamp():
+    line = ("NodeName=n1 CPUTot=4 Gres=gpu:a100:1(S:0) NodeAddr=10.0.0.1 NodeHostName=h1 RealMemory=100 State=IDLE+DRAIN "
+            "Partitions=a,b Reason=fan=broken Comment=x [admin@2025-01-01T00:00:00]")
+    fields = parse_scontrol_oneliner(line)[0]
+    assert fields["Reason"] == "fan=broken Comment=x [admin@2025-01-01T00:00:00]"
+    node = nodes_from_raw({"format": "text", "data": line})[0]
+    assert node["reason"] == "fan=broken Comment=x"
+    assert node["partitions"] == ["a", "b"] and node["base_state"] == "idle" and node["state_flags"] == ["DRAIN"]
+
+
+def test_oneliner_garbage_is_an_error():
+    with pytest.raises(SlurmSourceError, match="unexpected line"):
+        nodes_from_raw({"format": "text", "data": "slurm_load_node error: Unable to contact slurm controller"})
+
+
+@pytest.mark.parametrize("raw, match", [
+    ({"format": "json", "data": {"meta": {}}}, "no 'nodes' list"),
+    ({"format": "json", "data": {"nodes": [{"state": "idle"}]}}, "no name"),
+    ({"format": "xml", "data": ""}, "unknown raw data"),
+])
+def test_malformed_json_nodes(raw, match):
+    with pytest.raises(SlurmSourceError, match=match):
+        nodes_from_raw(raw)
+
+
+class FakeResponse:
+    def __init__(self, status, body):
+        self.status = status
+        self.body = body
+
+    def getcode(self):
+        return self.status
+
+    def read(self):
+        return self.body
+
+
+class FakeOpener:
+    """Answers per API version: {version: (status, body) or exception}."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def __call__(self, url, method, headers, timeout, validate_certs):
+        self.calls.append((url, headers))
+        version = url.split("/slurm/")[1].split("/")[0]
+        status, body = self.answers.get(version, (404, b"Unable find requested URL."))
+        if isinstance(status, Exception):
+            raise status
+        if status >= 400:
+            raise HTTPError(url, status, "error", {}, io.BytesIO(body))
+        return FakeResponse(status, body)
+
+
+def rest(opener, **kwargs):
+    args = dict(url="http://127.0.0.1:6820/", user="ansible", token="tok", opener=opener)
+    args.update(kwargs)
+    return SlurmRestClient(**args)
+
+
+def test_rest_auto_probes_versions_until_found():
+    body = fixture("slurm_22.05_rest_v0.0.38_nodes.json").encode()
+    opener = FakeOpener({"v0.0.38": (200, body)})
+    raw = rest(opener).get_nodes()
+    assert raw["api_version"] == "v0.0.38" and len(raw["data"]["nodes"]) == 10
+    assert [c[0] for c in opener.calls][-1] == "http://127.0.0.1:6820/slurm/v0.0.38/nodes"
+    assert len(opener.calls) == 5  # v0.0.42 .. v0.0.38
+    assert opener.calls[0][1]["X-SLURM-USER-TOKEN"] == "tok" and opener.calls[0][1]["X-SLURM-USER-NAME"] == "ansible"
+
+
+def test_rest_fixed_version_404_is_an_error():
+    with pytest.raises(SlurmSourceError, match="HTTP 404"):
+        rest(FakeOpener({}), api_version="v0.0.40").get_nodes()
+
+
+def test_rest_no_version_found():
+    with pytest.raises(SlurmSourceError, match="serves none of the node APIs"):
+        rest(FakeOpener({})).get_nodes()
+
+
+def test_rest_bad_token_2205_is_clear():
+    body = fixture("slurm_22.05_rest_v0.0.38_bad_token.json").encode()
+    with pytest.raises(SlurmSourceError, match=r"HTTP 500, errors: Unspecified error \(error -1\).*bad or expired JWT"):
+        rest(FakeOpener({"v0.0.38": (500, body)}), api_version="v0.0.38").get_nodes()
+
+
+def test_rest_401_and_403():
+    with pytest.raises(SlurmSourceError, match="HTTP 401 Authentication failure - authentication failed"):
+        rest(FakeOpener({"v0.0.38": (401, b"Authentication failure")}), api_version="v0.0.38").get_nodes()
+    with pytest.raises(SlurmSourceError, match="HTTP 403.*permission denied"):
+        rest(FakeOpener({"v0.0.41": (403, b"")})).get_nodes()
+
+
+def test_rest_v0041_error_objects():
+    body = json.dumps({"nodes": [], "errors": [{"description": "Unable to query nodes", "error_number": 1007,
+                                                "error": "Protocol authentication error", "source": "x"}]}).encode()
+    with pytest.raises(SlurmSourceError, match=r"Unable to query nodes \(error 1007\)"):
+        rest(FakeOpener({"v0.0.41": (200, body)})).get_nodes()
+
+
+def test_rest_unreachable():
+    opener = FakeOpener({"v0.0.42": (URLError(ConnectionRefusedError(111, "Connection refused")), None)})
+    with pytest.raises(SlurmSourceError, match="cannot reach slurmrestd at http://127.0.0.1:6820.*Connection refused"):
+        rest(opener).get_nodes()
+
+
+def test_rest_not_json():
+    with pytest.raises(SlurmSourceError, match="not JSON"):
+        rest(FakeOpener({"v0.0.42": (200, b"<html>proxy</html>")})).get_nodes()
+    with pytest.raises(SlurmSourceError, match="no 'nodes' list"):
+        rest(FakeOpener({"v0.0.42": (200, b'{"meta": {}}')})).get_nodes()
+    with pytest.raises(SlurmSourceError, match="expected a JSON object"):
+        rest(FakeOpener({"v0.0.42": (200, b"[]")})).get_nodes()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"url": None}, "no slurmrestd URL"),
+    ({"url": "slurm:6820"}, "must start with http"),
+    ({"token": ""}, "no JWT token"),
+    ({"user": ""}, "no user name"),
+    ({"api_version": "v9"}, "api_version must be"),
+])
+def test_rest_bad_configuration(kwargs, match):
+    with pytest.raises(SlurmSourceError, match=match):
+        rest(FakeOpener({}), **kwargs)
+
+
+class FakeRunner:
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def __call__(self, args):
+        self.calls.append(args)
+        return self.answers["json" if "--json" in args else "text"]
+
+
+def test_cli_auto_falls_back_to_text_on_2205():
+    runner = FakeRunner({"json": (1, "", "scontrol: unrecognized option '--json'\n"),
+                         "text": (0, fixture("slurm_22.05_scontrol_oneliner.txt"), "")})
+    raw = SlurmCliClient(runner=runner).get_nodes()
+    assert raw["format"] == "text"
+    assert runner.calls == [["scontrol", "--json", "show", "node"], ["scontrol", "show", "node", "--oneliner"]]
+    _assert_22_05_cluster(_by_name(nodes_from_raw(raw)))
+
+
+def test_cli_json():
+    runner = FakeRunner({"json": (0, fixture("slurm_24.11_shape_v0.0.41_nodes.json"), "")})
+    raw = SlurmCliClient(scontrol="/opt/slurm/bin/scontrol", runner=runner).get_nodes()
+    assert raw["format"] == "json" and len(nodes_from_raw(raw)) == 13
+
+
+def test_cli_errors():
+    down = (1, "", "slurm_load_node error: Unable to contact slurm controller (connect failure)\n")
+    with pytest.raises(SlurmSourceError, match=r"scontrol show node --oneliner failed \(rc=1\): .*Unable to contact"):
+        SlurmCliClient(cli_format="text", runner=FakeRunner({"text": down})).get_nodes()
+    with pytest.raises(SlurmSourceError, match="scontrol --json show node failed"):
+        SlurmCliClient(cli_format="auto", runner=FakeRunner({"json": down})).get_nodes()
+    with pytest.raises(SlurmSourceError, match="not JSON"):
+        SlurmCliClient(cli_format="json", runner=FakeRunner({"json": (0, "oops", "")})).get_nodes()
+    with pytest.raises(SlurmSourceError, match="cli_format must be"):
+        SlurmCliClient(cli_format="yaml")
+
+
+def test_cli_missing_binary():
+    with pytest.raises(SlurmSourceError, match="cannot run /nonexistent/scontrol"):
+        SlurmCliClient(scontrol="/nonexistent/scontrol", cli_format="text").get_nodes()
+
