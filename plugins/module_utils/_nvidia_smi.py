@@ -282,7 +282,8 @@ def parse_xml(text):
             "driver_version": _xml_text(root, "driver_version"),
         }
         device = device_from_query(row)
-        device["architecture"] = (_xml_text(gpu, "product_architecture") or "").lower() or None
+        arch = (_xml_text(gpu, "product_architecture") or "").lower().split()
+        device["architecture"] = arch[0] if arch else None  # "Ada Lovelace" -> ada, the catalogue's word
         device["minor_number"] = int(minor) if minor and minor.isdigit() else None
         device["mig_devices"] = len(mig_devices)
         devices.append(device)
