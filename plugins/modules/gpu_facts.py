@@ -17,18 +17,21 @@ description:
     C(nvidia-smi) (one C(--query-gpu) call plus C(--version)), C(amd-smi) or C(rocm-smi).
   - Works before any driver is installed; GPUs are then named from the PCI-ID catalogue the collection ships.
   - A driver that is installed but not working (for example C(NVIDIA-SMI has failed because it couldn't
-    communicate with the NVIDIA driver)) does not fail the module; RV(ansible_facts.gpu.driver.loaded) is then
-    V(false) and RV(ansible_facts.gpu.driver.error) holds the message.
+    communicate with the NVIDIA driver)) does not fail the module; C(ansible_facts.gpu.driver.loaded) is then
+    V(false) and C(ansible_facts.gpu.driver.error) holds the message.
   - A host without GPUs gives RV(ansible_facts.gpu.count=0).
 author:
-  - mlinfra.gpu contributors
+  - mlinfra.gpu maintainers (@mlinfra)
 attributes:
   check_mode:
     support: full
+    description: The module only reads; it changes nothing.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
   facts:
     support: full
+    description: Sets C(ansible_facts.gpu).
 options:
   sysfs_root:
     description:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: mlinfra.gpu contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -79,8 +78,8 @@ def main(argv):
     if query:
         fmt = ([a.split("=", 1)[1] for a in argv if a.startswith("--format=")] or ["csv"])[0]
         return _query(fixture, query[0].split("=", 1)[1].split(","), fmt)
-    name = {"--version": "version.txt", "-L": "list.txt", "--list-gpus": "list.txt"}.get(argv[0] if argv else "",
-                                                                                       "table.txt" if not argv else None)
+    replies = {"--version": "version.txt", "-L": "list.txt", "--list-gpus": "list.txt", "": "table.txt"}
+    name = replies.get(argv[0] if argv else "")
     text = _read(fixture, name) if name else None
     if text is None:
         sys.stdout.write("Invalid combination of input arguments. Please run 'nvidia-smi -h' for help.\n\n")

@@ -27,8 +27,8 @@ pytestmark = pytest.mark.skipif(shutil.which("ansible") is None, reason="ansible
 def _wrapper(bin_dir, name, script, fixture):
     path = os.path.join(bin_dir, name)
     with open(path, "w") as handle:
-        handle.write('#!/bin/sh\nexec "%s" "%s" --fixture "%s" "$@"\n' % (sys.executable, os.path.join(HERE, script),
-                                                                        fixture))
+        target = os.path.join(HERE, script)
+        handle.write('#!/bin/sh\nexec "%s" "%s" --fixture "%s" "$@"\n' % (sys.executable, target, fixture))
     os.chmod(path, 0o755)
 
 

@@ -90,8 +90,8 @@ def test_snippets_headers_noheader_and_missing_values():
     l40s = [smi.device_from_query(r) for r in smi.parse_query_csv(_text("snippets", "l40s_x8_header.csv"))]
     assert len(l40s) == 8 and l40s[6]["pci_bus_id"] == "0000:e3:00.0" and l40s[7]["memory_mib"] == 46068
     mixed = smi.parse_query_csv(_text("snippets", "volta_ada_header.csv"))
-    assert [(r["name"], r["compute_cap"]) for r in mixed] == [("NVIDIA TITAN V", "7.0"),
-                                                               ("NVIDIA RTX 5880 Ada Generation", "8.9")]
+    expected = [("NVIDIA TITAN V", "7.0"), ("NVIDIA RTX 5880 Ada Generation", "8.9")]
+    assert [(r["name"], r["compute_cap"]) for r in mixed] == expected
     pg500 = smi.parse_query_csv(_text("snippets", "v100_pg500_noheader.csv"), ["name", "memory.total", "pci.device_id"])
     assert smi.device_from_query(pg500[0])["pci_device_id"] == "10de:1df0"
     assert smi.device_from_query(pg500[0])["memory_mib"] == 32768
@@ -105,8 +105,8 @@ def test_snippets_headers_noheader_and_missing_values():
     device = smi.device_from_query(old)
     assert device["name"] == "GeForce RTX 2080" and device["memory_mib"] == 7979 and device["driver_version"] == "440.64"
     assert device["uuid"] == "GPU-22b2c6ac-2d49-4863-197c-9c469071178a" and old["temperature.memory"] is None
-    t4 = smi.parse_query_csv(_text("snippets", "t4_noheader.csv"), ["name", "memory.total", "compute_cap",
-                                                                     "driver_version"])
+    t4_fields = ["name", "memory.total", "compute_cap", "driver_version"]
+    t4 = smi.parse_query_csv(_text("snippets", "t4_noheader.csv"), t4_fields)
     assert smi.device_from_query(t4[0])["memory_mib"] == 15360 and normalize_model(t4[0]["name"]) == "t4"
     gb10 = smi.device_from_query(smi.parse_query_csv(_text("snippets", "gb10_header.csv"))[0])
     assert gb10["name"] == "NVIDIA GB10" and gb10["memory_mib"] is None
