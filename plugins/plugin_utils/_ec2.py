@@ -119,6 +119,7 @@ class Ec2GpuSource:
 
     def _fetch_region(self, client, region):
         from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.parsers import ResponseParserError
         instances = []
         try:
             paginator = client.get_paginator("describe_instances")
@@ -128,11 +129,14 @@ class Ec2GpuSource:
                         instances.append(_slim_instance(instance))
         except (ClientError, BotoCoreError) as e:
             raise Ec2SourceError(_describe(e, region, "DescribeInstances"))
+        except ResponseParserError as e:
+            raise Ec2SourceError("region %s: DescribeInstances failed: malformed response: %s" % (region, str(e)[:300]))
         names = sorted(set(i["InstanceType"] for i in instances if i.get("InstanceType")))
         return {"instances": instances, "instance_types": self._instance_types(client, region, names)}
 
     def _instance_types(self, client, region, names):
         from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.parsers import ResponseParserError
         types = {}
         for start in range(0, len(names), _TYPES_PER_CALL):
             chunk = names[start:start + _TYPES_PER_CALL]
@@ -149,6 +153,8 @@ class Ec2GpuSource:
                     types.update(self._instance_types(client, region, [name]))
             except BotoCoreError as e:
                 raise Ec2SourceError(_describe(e, region, "DescribeInstanceTypes"))
+            except ResponseParserError as e:
+                raise Ec2SourceError("region %s: DescribeInstanceTypes failed: malformed response: %s" % (region, str(e)[:300]))
         return types
 
 

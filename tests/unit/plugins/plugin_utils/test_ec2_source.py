@@ -5,6 +5,7 @@ import os
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.parsers import ResponseParserError
 
 from ansible_collections.mlinfra.gpu.plugins.plugin_utils._ec2 import (
     Ec2GpuSource,
@@ -171,6 +172,7 @@ def test_unknown_instance_type_is_asked_one_by_one():
      "InvalidParameterValue: The filter 'bogus' is invalid"),
     (EndpointConnectionError(endpoint_url="http://127.0.0.1:1/"), "Could not connect to the endpoint URL"),
     (NoCredentialsError(), "Unable to locate credentials"),
+    (ResponseParserError("Unable to parse response, invalid XML received"), "DescribeInstances failed: malformed response"),
 ])
 def test_fetch_errors_name_region_and_cause(error, match):
     source, _calls, _session = make_source(error)
