@@ -18,7 +18,7 @@ description:
     sets C(gpu_count), C(gpu_models), C(gpu_vendor), C(gpu_memory_mib) (always null, Slurm does not know it).
   - Adds the groups C(gpu), C(gpu_<model>), C(slurm_<partition>) and C(slurm_<state>).
   - Hostvars C(slurm_partitions), C(slurm_state), C(slurm_state_flags), C(slurm_cpus), C(slurm_real_memory_mb),
-    C(slurm_gres), C(slurm_reason), C(slurm_address), C(slurm_hostname), C(slurm_node_name).
+    C(slurm_gres), C(slurm_reason), C(slurm_address), C(slurm_hostname).
   - Values from Slurm (node names, reasons, GRES) are marked unsafe and never templated.
   - The inventory cache stores the raw response; hostvars are derived after reading it.
   - Configuration files must be named C(slurm.yml), C(slurm.yaml), or end in C(.slurm.yml) / C(.slurm.yaml).

@@ -22,18 +22,34 @@ def safe_token(text):
     return _UNSAFE_CHARS.sub("_", str(text).lower()).strip("_")
 
 
+_MODEL_CACHE = {}
+
+
 def model_token(name):
     """Normalised model for a GPU name; names the catalogue does not know are kept as a safe lower-case token."""
     if name is None:
         return None
-    model = normalize_model(name)
-    if model:
-        return model
-    return safe_token(name) or None
+    try:
+        return _MODEL_CACHE[name]
+    except KeyError:
+        pass
+    model = normalize_model(name) or safe_token(name) or None
+    _MODEL_CACHE[name] = model
+    return model
+
+
+_VENDOR_CACHE = {}
 
 
 def vendor_for(name, model=None):
     """``nvidia``, ``amd`` or None for a GPU name (Slurm GRES type, cloud GPU name)."""
+    key = (name, model)
+    if key not in _VENDOR_CACHE:
+        _VENDOR_CACHE[key] = _vendor_for(name, model)
+    return _VENDOR_CACHE[key]
+
+
+def _vendor_for(name, model):
     text = (name or "").lower()
     if re.search(r"amd|radeon|instinct", text):
         return "amd"
@@ -96,6 +112,7 @@ class GpuInventoryMixin:
 
     def _cached_raw(self, path, cache, fetch):
         """Raw source data from the inventory cache or from ``fetch()``; the cache stores raw data only."""
+        self._constructed_options = None
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache")
         update = use_cache and not cache
@@ -110,8 +127,17 @@ class GpuInventoryMixin:
         return raw
 
     def _add_gpu_host(self, name, hostvars, groups):
-        """Add host ``name`` with ``hostvars`` (wrapped unsafe), default ``groups`` and constructed vars/groups."""
-        strict = self.get_option("strict")
+        """Add host ``name`` with ``hostvars`` (unsafe), default ``groups`` and constructed vars/groups.
+
+        ``hostvars`` keys are this collection's fixed names (valid variable names), so they are stored directly;
+        the values are what is untrusted.
+        """
+        constructed = getattr(self, "_constructed_options", None)
+        if constructed is None:
+            constructed = self._constructed_options = (
+                self.get_option("strict"), self.get_option("compose"), self.get_option("groups"),
+                self.get_option("keyed_groups"))
+        strict, compose, conditional_groups, keyed_groups = constructed
         name = unsafe(name)
         hostvars = unsafe(hostvars)
         inventory = self.inventory
@@ -120,11 +146,12 @@ class GpuInventoryMixin:
         inventory.add_host(name, group=groups[0] if groups else None)
         for group in groups[1:]:
             inventory.add_child(group, name)
-        for key, value in hostvars.items():
-            inventory.set_variable(name, key, value)
-        compose = self.get_option("compose")
+        host = inventory.get_host(name)
+        host.vars.update(hostvars)
         if compose:
             self._set_composite_vars(compose, hostvars, name, strict=strict)
-            hostvars = inventory.get_host(name).get_vars()
-        self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
-        self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+            hostvars = host.get_vars()
+        if conditional_groups:
+            self._add_host_to_composed_groups(conditional_groups, hostvars, name, strict=strict)
+        if keyed_groups:
+            self._add_host_to_keyed_groups(keyed_groups, hostvars, name, strict=strict)

@@ -29,7 +29,8 @@ _NULL = ("", "(null)", "n/a", "none")
 _SUFFIX = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4, "p": 1024 ** 5}
 _COUNT = re.compile(r"^(\d+)([kmgtp]?)$", re.IGNORECASE)
 _TRAILING_PAREN = re.compile(r"^(?P<body>.*?)(?:\((?P<extra>[^()]*)\))?$")
-_ONELINER_KEY = re.compile(r"\s+(?=[A-Z][A-Za-z_]*=)")
+# The fields read from `scontrol show node --oneliner`; their values never contain spaces (Reason is handled apart).
+_ONELINER_FIELDS = re.compile(r"(?:^|\s)(NodeName|NodeAddr|NodeHostName|State|Partitions|CPUTot|RealMemory|Gres)=(\S*)")
 _REASON_STAMP = re.compile(r"\s*\[[^\]\[]*@[^\]\[]*\]\s*$")
 
 
@@ -174,7 +175,8 @@ def _csv(value):
 
 
 def parse_scontrol_oneliner(text):
-    """Parse ``scontrol show node --oneliner`` output into one dict of raw ``Key: value`` per node."""
+    """Parse ``scontrol show node --oneliner`` output into one dict per node of the raw values of ``NodeName``,
+    ``NodeAddr``, ``NodeHostName``, ``State``, ``Partitions``, ``CPUTot``, ``RealMemory``, ``Gres`` and ``Reason``."""
     nodes = []
     for line in text.splitlines():
         line = line.strip()
@@ -187,10 +189,7 @@ def parse_scontrol_oneliner(text):
         if sep:
             reason = tail
             line = head
-        fields = {}
-        for part in _ONELINER_KEY.split(line):
-            key, _eq, value = part.partition("=")
-            fields[key] = value.strip()
+        fields = dict(_ONELINER_FIELDS.findall(line))
         if reason is not None:
             fields["Reason"] = reason
         nodes.append(fields)
@@ -247,7 +246,6 @@ def node_hostvars(node):
     """Hostvars for one normalised node: the common ``gpu_*`` plus ``slurm_*``."""
     hostvars = gpu_hostvars(gres_gpus(node["gres"]))
     hostvars.update({
-        "slurm_node_name": node["name"],
         "slurm_address": node["address"],
         "slurm_hostname": node["hostname"],
         "slurm_partitions": node["partitions"],

@@ -9,7 +9,18 @@ __metaclass__ = type
 
 from ansible.utils.unsafe_proxy import wrap_var
 
+try:
+    # ansible-core 2.19+ (data tagging): only strings tagged TrustedAsTemplate are ever templated, and strings made
+    # from source data (JSON, boto3) carry no tag, so they are already unsafe; wrap_var would only copy them.
+    from ansible.template import is_trusted_as_template
+    UNTRUSTED_BY_DEFAULT = not is_trusted_as_template("{{ source_data }}")
+except ImportError:
+    UNTRUSTED_BY_DEFAULT = False
+
 
 def unsafe(value):
-    """Return ``value`` with every string inside it marked unsafe (dicts and lists are copied)."""
+    """Return ``value`` with every string inside it unsafe: wrapped with ``wrap_var`` before ansible-core 2.19; from
+    2.19 on, strings from outside are untrusted already and ``value`` is returned as is."""
+    if UNTRUSTED_BY_DEFAULT:
+        return value
     return wrap_var(value)
