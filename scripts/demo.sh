@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: start a local Debian 12 container node (systemd, from the test
+# bed's image), provision it with playbooks/site.yml, run it again to show it is idempotent, and print
+# what was done. Run as root on a fresh Debian machine:  bash scripts/demo.sh
+# The node stays up afterwards (docker exec -it mlinfra-demo-node bash); remove it with
+#   docker rm -f mlinfra-demo-node
+. "$(dirname "$0")/setup.sh"
+cd "$ROOT"
+setup_all 12
+NODE=mlinfra-demo-node
+if [ "$(docker inspect -f '{{.State.Running}}' "$NODE" 2>/dev/null)" != "true" ]; then
+  log "starting container node $NODE (mlinfra/debian:12-systemd)"
+  testbed_run "$NODE" 12
+fi
+log "provisioning $NODE with playbooks/site.yml"
+ansible-playbook -i inventories/local/hosts.yml playbooks/site.yml "$@"
+log "second run (should change nothing)"
+ansible-playbook -i inventories/local/hosts.yml playbooks/site.yml "$@" | tee "$ROOT/.build/demo-rerun.log" | grep -E "^(PLAY RECAP|$NODE)" || true
+grep -q "changed=0" "$ROOT/.build/demo-rerun.log" || die "the second run changed something (see .build/demo-rerun.log)"
+log "done: $NODE is provisioned; the second run changed nothing"
