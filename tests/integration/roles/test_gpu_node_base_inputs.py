@@ -1,0 +1,79 @@
+"""Bad input to mlinfra.gpu.gpu_node_base: a clear error that names the value, before anything changes.
+
+The role runs against localhost in check mode (so a mistake in these tests cannot touch the machine), and
+each case asserts the message and that the play recap shows no change.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: true
+  roles:
+    - mlinfra.gpu.gpu_node_base
+"""
+
+
+def run_role(tmp_path, extra_vars):
+    play = tmp_path / "play.yml"
+    play.write_text(PLAY)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
+    bindir = os.path.dirname(sys.executable)
+    cmd = [os.path.join(bindir, "ansible-playbook"), "-i", "localhost,", "--check", str(play),
+           "-e", "ansible_python_interpreter=%s" % sys.executable,
+           "-e", json.dumps(extra_vars)]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def assert_failed_unchanged(proc, *needles):
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    for needle in needles:
+        assert needle in out, "%r not in output:\n%s" % (needle, out)
+    assert "changed=0" in out, out
+    assert "Traceback" not in out, out
+
+
+@pytest.mark.integration
+def test_unsupported_os_names_the_os_and_the_supported_list(tmp_path):
+    proc = run_role(tmp_path, {"gpu_node_base_supported_os": {"Debian": ["11"], "Ubuntu": ["24"]}})
+    assert_failed_unchanged(proc, "is not supported", "Supported: Debian 11, Ubuntu 24",
+                            "gpu_node_base_allow_unsupported_os")
+
+
+@pytest.mark.integration
+def test_wrong_type_is_refused_by_the_argument_spec(tmp_path):
+    proc = run_role(tmp_path, {"gpu_node_base_time_sync": "sometimes"})
+    assert_failed_unchanged(proc, "gpu_node_base_time_sync", "sometimes")
+
+
+@pytest.mark.integration
+def test_unknown_choice_is_refused(tmp_path):
+    proc = run_role(tmp_path, {"gpu_node_base_sysctl_apply": "maybe"})
+    assert_failed_unchanged(proc, "gpu_node_base_sysctl_apply", "maybe")
+
+
+@pytest.mark.integration
+def test_bad_sysctl_name_is_named(tmp_path):
+    proc = run_role(tmp_path, {"gpu_node_base_sysctl_extra": {"vm.max map count": 1}})
+    assert_failed_unchanged(proc, "'vm.max map count'", "is not a valid kernel parameter setting")
+
+
+@pytest.mark.integration
+def test_ca_entry_with_both_content_and_src_is_refused(tmp_path):
+    proc = run_role(tmp_path, {"gpu_node_base_ca_certificates": [
+        {"name": "corp", "content": "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----", "src": "/tmp/x.pem"}]})
+    assert_failed_unchanged(proc, "entry 'corp' is not valid", "exactly one of 'content'")
+
+
+@pytest.mark.integration
+def test_limits_entry_missing_a_key_is_refused(tmp_path):
+    proc = run_role(tmp_path, {"gpu_node_base_limits": [{"domain": "*", "type": "-", "item": "memlock"}]})
+    assert_failed_unchanged(proc, "value")
