@@ -17,4 +17,7 @@ ansible-playbook -i inventories/local/hosts.yml playbooks/site.yml "$@"
 log "second run (should change nothing)"
 ansible-playbook -i inventories/local/hosts.yml playbooks/site.yml "$@" | tee "$ROOT/.build/demo-rerun.log" | grep -E "^(PLAY RECAP|$NODE)" || true
 grep -q "changed=0" "$ROOT/.build/demo-rerun.log" || die "the second run changed something (see .build/demo-rerun.log)"
+log "fleet report (playbooks/fleet_report.yml)"
+ansible-playbook -i inventories/local/hosts.yml playbooks/fleet_report.yml -e fleet_report_dir="$ROOT/.build/fleet-report" | grep -A8 "Show the summary" || true
+cat "$ROOT/.build/fleet-report/fleet.md"
 log "done: $NODE is provisioned; the second run changed nothing"
