@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import xml.etree.ElementTree as ET
+
 from ansible_collections.mlinfra.gpu.plugins.plugin_utils._gpuhost import gpu_hostvars
 
 DEFAULT_STATES = ("pending", "running", "stopping", "stopped")
@@ -25,6 +27,12 @@ HOST_FIELDS = {
 _KEEP = ("InstanceId", "InstanceType", "PrivateIpAddress", "PublicIpAddress", "PrivateDnsName", "PublicDnsName",
          "Architecture", "ImageId", "VpcId", "SubnetId", "KeyName", "Tags")
 _TYPES_PER_CALL = 100
+# DescribeInstances XML element -> slim key (the EC2 query API's names: ipAddress is the public IP, dnsName the public name)
+_XML_FIELDS = {"instanceId": "InstanceId", "instanceType": "InstanceType", "privateIpAddress": "PrivateIpAddress",
+               "ipAddress": "PublicIpAddress", "privateDnsName": "PrivateDnsName", "dnsName": "PublicDnsName",
+               "architecture": "Architecture", "imageId": "ImageId", "vpcId": "VpcId", "subnetId": "SubnetId",
+               "keyName": "KeyName", "launchTime": "LaunchTime"}
+_SLIM_KEY = "MlinfraSlimInstances"
 
 
 class Ec2SourceError(Exception):
@@ -51,6 +59,92 @@ def _slim_instance(instance):
     launch = instance.get("LaunchTime")
     slim["LaunchTime"] = launch.isoformat() if hasattr(launch, "isoformat") else launch
     return slim
+
+
+def _local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def parse_describe_instances_xml(body):
+    """Slim instances and the next page token from a DescribeInstances XML body (the EC2 query protocol).
+
+    The same dicts as ``_slim_instance`` makes from botocore's parsed response, read with ElementTree only, because
+    botocore's generic parser is most of the time spent on large accounts. Raises ``ET.ParseError`` on bad XML.
+    """
+    root = ET.fromstring(body)
+    instances = []
+    token = None
+    for child in root:
+        name = _local(child.tag)
+        if name == "nextToken":
+            token = child.text
+        elif name != "reservationSet":
+            continue
+        for reservation in child:
+            for section in reservation:
+                if _local(section.tag) != "instancesSet":
+                    continue
+                for item in section:
+                    instances.append(_slim_xml_instance(item))
+    return instances, token
+
+
+def _slim_xml_instance(item):
+    slim = {"State": None, "AvailabilityZone": None}
+    for field in item:
+        name = _local(field.tag)
+        key = _XML_FIELDS.get(name)
+        if key:
+            slim[key] = field.text or ""
+        elif name == "instanceState":
+            for sub in field:
+                if _local(sub.tag) == "name":
+                    slim["State"] = sub.text
+        elif name == "placement":
+            for sub in field:
+                if _local(sub.tag) == "availabilityZone":
+                    slim["AvailabilityZone"] = sub.text
+        elif name == "tagSet":
+            tags = []
+            for tag in field:
+                pair = dict((_local(kv.tag), kv.text or "") for kv in tag)
+                tags.append({"Key": pair.get("key"), "Value": pair.get("value", "")})
+            slim["Tags"] = tags
+    if slim.get("LaunchTime"):
+        slim["LaunchTime"] = _iso(slim["LaunchTime"])
+    return slim
+
+
+def _iso(text):
+    """``2025-01-02T03:04:05.000Z`` -> ``2025-01-02T03:04:05+00:00`` (what botocore's datetime.isoformat() gives)."""
+    import datetime
+    try:
+        value = datetime.datetime.strptime(text.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        try:
+            value = datetime.datetime.strptime(text.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S%z")
+        except ValueError:
+            return text
+    return value.isoformat()
+
+
+class FastInstancesParser:
+    """botocore ``before-parse`` hook for DescribeInstances: reads the XML with ElementTree into slim instances,
+    then hands botocore a body with only the next page token, so pagination, retries, errors and signing stay
+    botocore's. Error responses and bodies that are not XML are left to botocore."""
+
+    def __call__(self, response_dict, customized_response_dict, **kwargs):
+        if response_dict.get("status_code") != 200 or not isinstance(response_dict.get("body"), bytes):
+            return
+        try:
+            instances, token = parse_describe_instances_xml(response_dict["body"])
+        except ET.ParseError:
+            return
+        customized_response_dict[_SLIM_KEY] = instances
+        body = b"<DescribeInstancesResponse><reservationSet/>"
+        if token:
+            body += b"<nextToken>" + token.encode("utf-8").replace(b"&", b"&amp;").replace(b"<", b"&lt;") + b"</nextToken>"
+        response_dict["body"] = body + b"</DescribeInstancesResponse>"
 
 
 def _slim_type(info):
@@ -81,7 +175,7 @@ class Ec2GpuSource:
     """Lists instances per region (paginated) and fetches GpuInfo once per instance type."""
 
     def __init__(self, regions, filters=None, tags=None, states=DEFAULT_STATES, endpoint_url=None, credentials=None,
-                 max_attempts=10, retry_mode="adaptive", timeout=60, session_factory=None):
+                 max_attempts=10, retry_mode="adaptive", timeout=60, session_factory=None, fast_parse=True):
         self.regions = list(regions or [])
         self.filters = _filters(filters, tags, states)
         self.endpoint_url = endpoint_url or None
@@ -90,6 +184,7 @@ class Ec2GpuSource:
         self.retry_mode = retry_mode
         self.timeout = timeout
         self.session_factory = session_factory
+        self.fast_parse = fast_parse
 
     def _session(self):
         if self.session_factory:
@@ -107,7 +202,11 @@ class Ec2GpuSource:
         from botocore.config import Config
         config = Config(retries={"max_attempts": self.max_attempts, "mode": self.retry_mode},
                         connect_timeout=self.timeout, read_timeout=self.timeout)
-        return session.client("ec2", region_name=region, endpoint_url=self.endpoint_url, config=config)
+        client = session.client("ec2", region_name=region, endpoint_url=self.endpoint_url, config=config)
+        events = getattr(getattr(client, "meta", None), "events", None)
+        if self.fast_parse and events is not None:
+            events.register("before-parse.ec2.DescribeInstances", FastInstancesParser())
+        return client
 
     def fetch(self):
         """``{"regions": {region: {"instances": [...], "instance_types": {type: {...}}}}}`` (JSON-serialisable)."""
@@ -124,6 +223,9 @@ class Ec2GpuSource:
         try:
             paginator = client.get_paginator("describe_instances")
             for page in paginator.paginate(Filters=self.filters, PaginationConfig={"PageSize": 1000}):
+                if _SLIM_KEY in page:
+                    instances.extend(page[_SLIM_KEY])
+                    continue
                 for reservation in page.get("Reservations", []):
                     for instance in reservation.get("Instances", []):
                         instances.append(_slim_instance(instance))

@@ -10,7 +10,10 @@ from botocore.parsers import ResponseParserError
 from ansible_collections.mlinfra.gpu.plugins.plugin_utils._ec2 import (
     Ec2GpuSource,
     Ec2SourceError,
+    FastInstancesParser,
     _filters,
+    _slim_instance,
+    parse_describe_instances_xml,
     gpus_of_type,
     instance_hostvars,
     pick,
@@ -201,3 +204,46 @@ def test_instance_hostvars_and_pick():
     assert pick(inst, hv["ec2_tags"], ["tag:Name", "instance-id"]) == "trainer-{{ 7 * 7 }}"
     assert pick(inst, hv["ec2_tags"], ["public-dns-name", "private-dns-name"]) == "ip-10-0-0-5"
     assert pick(inst, hv["ec2_tags"], ["tag:missing", "public-ip-address"]) is None
+
+
+def _xml(name):
+    with open(os.path.join(FIXTURES, name), "rb") as f:
+        return f.read()
+
+
+def _botocore_parse(body):
+    import botocore.session
+    from botocore.parsers import create_parser
+    op = botocore.session.get_session().get_service_model("ec2").operation_model("DescribeInstances")
+    return create_parser("ec2").parse({"body": body, "headers": {}, "status_code": 200}, op.output_shape)
+
+
+def test_fast_xml_parser_matches_botocore_on_moto_response():
+    body = _xml("ec2_moto_describe_instances_page1.xml")
+    fast, token = parse_describe_instances_xml(body)
+    slow = [_slim_instance(i) for r in _botocore_parse(body)["Reservations"] for i in r["Instances"]]
+    assert token is None and len(fast) == 4
+    for a, b in zip(fast, slow):
+        a, b = dict(a), dict(b)
+        assert (a.pop("Tags", None) or []) == (b.pop("Tags", None) or [])
+        assert a == b
+    assert fast[0]["Tags"][0] == {"Key": "Name", "Value": "{{ lookup('pipe','id') }} & <x>"}
+    assert sorted(i["State"] for i in fast) == ["running", "running", "running", "stopped"]
+    assert {"Key": "empty", "Value": ""} in fast[3]["Tags"]
+
+
+def test_fast_parser_hook_keeps_next_token_and_leaves_errors_alone():
+    body = _xml("ec2_moto_describe_instances_page1.xml").replace(b"</reservationSet>", b"</reservationSet><nextToken>a&amp;b</nextToken>")
+    hook = FastInstancesParser()
+    response, custom = {"status_code": 200, "body": body, "headers": {}}, {}
+    hook(response_dict=response, customized_response_dict=custom)
+    assert len(custom["MlinfraSlimInstances"]) == 4
+    parsed = _botocore_parse(response["body"])
+    assert parsed["NextToken"] == "a&b" and parsed.get("Reservations", []) == []
+    error = {"status_code": 503, "body": b"<Response><Errors><Error><Code>RequestLimitExceeded</Code></Error></Errors></Response>"}
+    custom = {}
+    hook(response_dict=dict(error), customized_response_dict=custom)
+    assert custom == {}
+    html = {"status_code": 200, "body": b"<!doctype html><html>"}
+    hook(response_dict=html, customized_response_dict=custom)
+    assert custom == {} and html["body"] == b"<!doctype html><html>"
