@@ -59,8 +59,11 @@ stage_molecule() {
   return $failed
 }
 
-stage setup setup_all 12 13
-if [ "$STAGES_FAILED" -gt 0 ]; then die "set-up failed; nothing tested"; fi
+# set-up runs in this shell (it puts .venv on PATH for the stages)
+log "=== stage setup: start"
+setup_all 12 13 || die "set-up failed; nothing tested"
+printf 'setup\tpassed\t%ss\n' "$(( $(date +%s) - T0 ))" >> "$STAGE_REPORT"
+log "=== stage setup: passed in $(( $(date +%s) - T0 ))s"
 for s in "${ALL_STAGES[@]}"; do
   if wants "$s"; then
     case "$s" in
