@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """EC2 inventory speed: mlinfra.gpu.ec2_gpu vs amazon.aws.aws_ec2, same moto server, same run.
 
 Starts ``moto_server`` on a free 127.0.0.1 port, creates 2,000 instances of mixed GPU / non-GPU types, then times
@@ -91,7 +90,7 @@ def main():
         times = {"mlinfra.gpu.ec2_gpu": [], "amazon.aws.aws_ec2": []}
         cpus = {"mlinfra.gpu.ec2_gpu": [], "amazon.aws.aws_ec2": []}
         listing = {}
-        for _ in range(REPEAT):  # alternate so that load on the machine hits both alike
+        for _round in range(REPEAT):  # alternate so that load on the machine hits both alike
             for name, path in (("mlinfra.gpu.ec2_gpu", ours), ("amazon.aws.aws_ec2", theirs)):
                 dt, cpu, listing[name] = inventory(path, env)
                 times[name].append(dt)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Slurm inventory speed: 10,000 generated nodes (slurmrestd v0.0.41 JSON shape and scontrol --oneliner text) parsed
 and populated into an Ansible inventory by mlinfra.gpu.slurm, in-process. Prints the times; not a timed test.
 
@@ -71,7 +70,7 @@ def run(raw, label):
 
 
 def report(raw, label, repeat=3):
-    results = [run(raw, label) for _ in range(repeat)]
+    results = [run(raw, label) for _run in range(repeat)]
     times = [r[0] for r in results]
     print("%-40s %6d hosts %3d groups  best %.3f s  median %.3f s  (%d runs)"
           % (label, results[0][1], results[0][2], min(times), statistics.median(times), repeat))

@@ -23,7 +23,7 @@ description:
   - The inventory cache stores the raw instance and instance type data; hostvars are derived after reading it.
   - Configuration files must end in C(.ec2_gpu.yml) or C(.ec2_gpu.yaml).
 author:
-  - mlinfra contributors
+  - mlinfra.gpu maintainers (@mlinfra)
 requirements:
   - boto3
 extends_documentation_fragment:

@@ -23,7 +23,7 @@ description:
   - The inventory cache stores the raw response; hostvars are derived after reading it.
   - Configuration files must be named C(slurm.yml), C(slurm.yaml), or end in C(.slurm.yml) / C(.slurm.yaml).
 author:
-  - mlinfra contributors
+  - mlinfra.gpu maintainers (@mlinfra)
 extends_documentation_fragment:
   - constructed
   - inventory_cache

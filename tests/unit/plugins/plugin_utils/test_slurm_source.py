@@ -308,4 +308,3 @@ def test_cli_errors():
 def test_cli_missing_binary():
     with pytest.raises(SlurmSourceError, match="cannot run /nonexistent/scontrol"):
         SlurmCliClient(scontrol="/nonexistent/scontrol", cli_format="text").get_nodes()
-
