@@ -10,7 +10,7 @@ cuda-toolkit-X-Y-config-common does), cuDNN per CUDA major and NCCL builds per C
 
 DRIVER_BRANCHES = {
     # branch: full version (the Debian revision is added by the builder)
-    "535": "535.261.03",
+    "535": "535.274.02",  # not 535.261.03: Debian 12 non-free has that exact version string
     "580": "580.95.05",
 }
 
