@@ -12,6 +12,8 @@ rm -f /etc/apt/sources.list.d/*.sources
 # Use the host's apt-cacher-ng on 127.0.0.1 when it answers, else go direct.
 cat > /usr/local/bin/mlinfra-apt-proxy <<'PRX'
 #!/bin/bash
+# $1 is the URL apt is about to fetch: local test repositories are fetched directly.
+case "${1:-}" in http://127.*|http://localhost[:/]*) echo DIRECT; exit 0 ;; esac
 if (exec 3<>/dev/tcp/127.0.0.1/__PORT__) 2>/dev/null; then echo "http://127.0.0.1:__PORT__"; else echo DIRECT; fi
 PRX
 sed -i "s/__PORT__/$port/g" /usr/local/bin/mlinfra-apt-proxy
