@@ -15,8 +15,10 @@ wants() { local s; for s in "${WANT[@]}"; do [ "$s" = "$1" ] && return 0; done; 
 T0=$(date +%s)
 
 stage_lint() {
-  yamllint -s .
-  ansible-lint
+  local rc=0
+  yamllint -s . || rc=1
+  ansible-lint || rc=1
+  return $rc
 }
 
 stage_build() {
