@@ -40,6 +40,8 @@ FILTERS = {
     "gpu_kernel_module": gpu_compat.recommended_kernel_module,
     "gpu_newest_driver_branch": _newest_branch,
     "gpu_model": normalize_model,
+    "gpu_driver_branch_support": gpu_compat.driver_branch_support,
+    "gpu_open_modules": gpu_compat.open_modules_requirement,
 }
 
 

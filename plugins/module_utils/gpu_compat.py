@@ -175,3 +175,54 @@ def cuda_dropped_architectures(cuda_version):
         if drop_major <= major:
             dropped.extend(data.CUDA_DROPPED_ARCHITECTURES[drop_major][0])
     return dropped
+
+
+def _device_label(device, arch):
+    name = device.get("name") if isinstance(device, dict) else device
+    return "%s (%s)" % (name or arch, arch)
+
+
+def driver_branch_support(gpus, branch):
+    """Whether a driver branch drives every NVIDIA GPU given, with the bounds that decide it.
+
+    Returns a dict: ``supported`` (bool), ``oldest`` / ``newest`` (int or None: the oldest and newest branch that
+    drive all of them, from the architectures' first and last branch) and ``unsupported`` (list of
+    "name (architecture)" the branch does not drive). Lower bound: e.g. Blackwell from R570, Hopper from R525;
+    upper bound: e.g. Maxwell, Pascal and Volta end with R580. No NVIDIA GPU -> supported.
+    """
+    major = parse_version(branch, "a driver branch or version (e.g. 580)")[0]
+    if isinstance(gpus, dict):
+        gpus = gpus.get("devices", [gpus] if "name" in gpus or "architecture" in gpus else [])
+    devices = _nvidia_devices(gpus)
+    firsts = [data.ARCHITECTURE_SUPPORT[arch]["first_branch"] for arch, _model in devices]
+    lasts = [data.ARCHITECTURE_SUPPORT[arch]["last_branch"] for arch, _model in devices]
+    oldest = max([b for b in firsts if b]) if any(firsts) else None
+    newest = min([b for b in lasts if b]) if any(lasts) else None
+    unsupported = []
+    nvidia = [d for d in (gpus or []) if not (isinstance(d, dict) and d.get("vendor") not in (None, "nvidia"))]
+    for device, (arch, _model) in zip(nvidia, devices):
+        support = data.ARCHITECTURE_SUPPORT[arch]
+        if (support["first_branch"] and major < support["first_branch"]) or (support["last_branch"] and major > support["last_branch"]):
+            label = _device_label(device, arch)
+            if label not in unsupported:
+                unsupported.append(label)
+    return {"supported": not unsupported, "oldest": oldest, "newest": newest, "unsupported": unsupported}
+
+
+def open_modules_requirement(gpus):
+    """How the NVIDIA GPUs of one host stand to the open kernel modules.
+
+    'required' (Blackwell, Grace Hopper: proprietary cannot drive them), 'recommended' (Turing to Hopper: both work,
+    open is NVIDIA's default since R560), 'unsupported' (Kepler to Volta: proprietary only), None without NVIDIA GPU.
+    A host mixing 'required' and 'unsupported' GPUs -> ValueError (no flavour fits).
+    """
+    flavour = recommended_kernel_module(gpus)
+    if flavour is None:
+        return None
+    if flavour == "proprietary":
+        return "unsupported"
+    devices = _nvidia_devices(gpus)
+    if any(data.ARCHITECTURE_SUPPORT[arch]["open_modules"] == "required" or model in data.OPEN_REQUIRED_MODELS
+           for arch, model in devices):
+        return "required"
+    return "recommended"

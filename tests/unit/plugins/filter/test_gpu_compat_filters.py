@@ -106,3 +106,54 @@ def test_dropped_architectures_and_branch_info():
 
 def test_gpu_model_filter():
     assert F["gpu_model"]("NVIDIA H100 80GB HBM3") == "h100" and F["gpu_model"]("") is None
+
+
+@pytest.mark.parametrize("gpus, branch, supported, oldest, newest, unsupported", [
+    (["NVIDIA B200"], "535", False, 570, None, ["NVIDIA B200 (blackwell)"]),
+    (["NVIDIA B200"], "570", True, 570, None, []),
+    ([{"vendor": "nvidia", "name": "NVIDIA H100 80GB HBM3", "architecture": "hopper"}], "535", True, 525, None, []),
+    ([{"name": "NVIDIA H100 80GB HBM3", "architecture": "hopper"}], "520.61.05", False, 525, None,
+     ["NVIDIA H100 80GB HBM3 (hopper)"]),
+    (["Tesla P100-PCIE-16GB"], 590, False, None, 580, ["Tesla P100-PCIE-16GB (pascal)"]),
+    (["Tesla V100-SXM2-16GB", "Tesla V100-SXM2-16GB"], "580", True, None, 580, []),
+    (["NVIDIA B200", "Tesla V100-SXM2-16GB"], "580", True, 570, 580, []),
+    (["NVIDIA B200", "Tesla V100-SXM2-16GB"], "595", False, 570, 580, ["Tesla V100-SXM2-16GB (volta)"]),
+    ({"devices": [{"vendor": "amd", "name": "AMD Instinct MI300X"}]}, "535", True, None, None, []),
+    ([], "470", True, None, None, []),
+])
+def test_gpu_driver_branch_support(gpus, branch, supported, oldest, newest, unsupported):
+    assert F["gpu_driver_branch_support"](gpus, branch) == {
+        "supported": supported, "oldest": oldest, "newest": newest, "unsupported": unsupported}
+
+
+def test_gpu_driver_branch_support_agrees_with_the_newest_branch():
+    for gpus in (["H100"], ["V100"], ["Tesla K80"], ["B200", "V100"], ["T4"]):
+        newest = int(F["gpu_newest_driver_branch"](gpus))
+        assert F["gpu_driver_branch_support"](gpus, newest)["supported"]
+        assert not F["gpu_driver_branch_support"](gpus, newest + 1)["supported"] or newest == 620
+
+
+def test_gpu_driver_branch_support_bad_input():
+    with pytest.raises(AnsibleFilterError, match="expected a driver branch or version"):
+        F["gpu_driver_branch_support"](["H100"], "r580")
+    with pytest.raises(AnsibleFilterError, match="cannot tell the architecture"):
+        F["gpu_driver_branch_support"]([{"name": "Mystery Card"}], "580")
+
+
+@pytest.mark.parametrize("gpus, answer", [
+    (["NVIDIA B200"], "required"),
+    ([{"name": "NVIDIA GH200 480GB", "architecture": "hopper"}], "required"),
+    ([{"vendor": "nvidia", "name": "NVIDIA H100 80GB HBM3", "architecture": "hopper"}], "recommended"),
+    ([{"name": "NVIDIA A100-SXM4-80GB", "architecture": "ampere"}, "T4"], "recommended"),
+    (["Tesla V100-SXM2-16GB"], "unsupported"),
+    (["Tesla P100-PCIE-16GB", "T4"], "unsupported"),
+    ({"devices": [{"vendor": "amd", "name": "AMD Instinct MI300X"}]}, None),
+    ([], None),
+])
+def test_gpu_open_modules(gpus, answer):
+    assert F["gpu_open_modules"](gpus) == answer
+
+
+def test_gpu_open_modules_conflict():
+    with pytest.raises(AnsibleFilterError, match="no kernel module flavour fits"):
+        F["gpu_open_modules"](["B200", "V100"])
