@@ -28,7 +28,7 @@ stage_build() {
   local tarball
   tarball=$(ls "$out"/mlinfra-gpu-*.tar.gz)
   # Galaxy is unreachable here: dependencies come from the `ansible` package, so install without them.
-  ansible-galaxy collection install --no-deps -p "$inst" "$tarball"
+  ansible-galaxy collection install --force --no-deps -p "$inst" "$tarball"
   # the installed collection works on its own: its plugins load and render from there
   ANSIBLE_COLLECTIONS_PATH="$inst" ansible-doc -l mlinfra.gpu | tee "$ROOT/.build/ansible-doc-list.txt"
   test -s "$ROOT/.build/ansible-doc-list.txt"
