@@ -5,6 +5,7 @@ character devices), slurmrestd with JWT, from the Debian packages listed in apt-
 mknod, dropping to the munge/slurm users). ``moto_ec2``: ``moto_server`` with GPU and non-GPU instances.
 Everything listens on free ports of 127.0.0.1, every wait is bounded, and everything is stopped afterwards.
 """
+import contextlib
 import json
 import os
 import shutil
@@ -123,12 +124,6 @@ def group_hosts(listing, group):
     return sorted(listing.get(group, {}).get("hosts", []))
 
 
-def _slurm_version():
-    out = subprocess.run(["slurmctld", "-V"], capture_output=True, text=True, check=False).stdout.split()
-    major = int(out[1].split(".")[0]) if len(out) > 1 else 0
-    return major, out[1] if len(out) > 1 else "?"
-
-
 SLURM_CONF = """\
 ClusterName=mltest
 SlurmctldHost=localhost(127.0.0.1)
@@ -175,107 +170,175 @@ NodeName=gpu-mix-01 Name=gpu Type=a100 File={d}/dev/nvidia[0-3]
 NodeName=gpu-mix-01 Name=gpu Type=v100 File={d}/dev/nvidia[4-5]
 """
 DRAIN_REASON = "bad {{ lookup('pipe', 'id') }} dimm"
+TESTBED = os.path.join(ROOT, "tests", "containers", "testbed.sh")
+CONTAINER_PACKAGES = ["munge", "slurmctld", "slurmd", "slurmrestd", "slurm-client", "slurm-wlm-jwt-plugin"]
+
+
+class SlurmNodeHost:
+    """Where the Slurm daemons run: this machine (``prefix`` empty) or a container (``docker exec NAME``).
+
+    The work directory has the same path in both (the container bind-mounts it), so configuration paths match.
+    """
+
+    def __init__(self, prefix=(), rest_user="slurm"):
+        self.prefix = list(prefix)
+        self.rest_user = rest_user
+
+    def cmd(self, args, env=None):
+        if not self.prefix:
+            return list(args)
+        envs = []
+        for key, value in (env or {}).items():
+            envs += ["-e", "%s=%s" % (key, value)]
+        return self.prefix[:2] + envs + self.prefix[2:] + list(args)
+
+    def run(self, args, env=None, timeout=60, check=True):
+        full_env = dict(os.environ, **(env or {})) if not self.prefix else None
+        proc = subprocess.run(self.cmd(args, env), env=full_env, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+        if check and proc.returncode != 0:
+            raise RuntimeError("%s failed (rc=%s): %s %s" % (" ".join(args), proc.returncode, proc.stdout, proc.stderr))
+        return proc
 
 
 def _as_user(user, args):
     return ["setpriv", "--reuid", user, "--regid", user, "--init-groups"] + args
 
 
-def _chown(path, user):
-    import pwd
-    pw = pwd.getpwnam(user)
-    os.chown(path, pw.pw_uid, pw.pw_gid)
-
-
-@pytest.fixture(scope="session")
-def slurm_cluster():
-    missing = [b for b in SLURM_BINARIES if not shutil.which(b)]
-    if missing:
-        pytest.skip("Slurm integration needs the Debian packages in tests/integration/inventory/apt-packages.txt "
-                    "(missing: %s)" % ", ".join(missing))
-    if os.geteuid() != 0:
-        pytest.skip("Slurm integration needs root (slurmd, mknod, setpriv to the slurm and munge users)")
-    major, version = _slurm_version()
-    d = tempfile.mkdtemp(prefix="mlinfra-slurm-")
-    os.chmod(d, 0o755)
-    svc = Services(d)
-    env = dict(os.environ)
-    job = None
+@contextlib.contextmanager
+def slurm_cluster_on(node, svc, d):
+    """Start munged, slurmctld, three slurmd and slurmrestd on ``node`` with files in ``d``; yield what tests need."""
     ports = dict(ctld_port=free_port(), slurmd_port=free_port(), mix_port=free_port(), cpu1_port=free_port(),
                  cpu2_port=free_port(), rest_port=free_port())
+    conf = os.path.join(d, "slurm.conf")
+    env = {"SLURM_CONF": conf}
+    version = node.run(["slurmctld", "-V"]).stdout.split()[1]
+    major = int(version.split(".")[0])
+    job = None
+    for sub in ("munge", "state", "spool", "dev"):
+        os.mkdir(os.path.join(d, sub))
+        os.chmod(os.path.join(d, sub), 0o755)
+    with open(os.path.join(d, "munge.key"), "wb") as f:
+        f.write(os.urandom(1024))
+    with open(os.path.join(d, "jwt.key"), "wb") as f:
+        f.write(os.urandom(32))
+    with open(conf, "w") as f:
+        f.write(SLURM_CONF.format(d=d, **ports))
+    with open(os.path.join(d, "gres.conf"), "w") as f:
+        f.write(GRES_CONF.format(d=d))
+    setup = ["chown munge:munge {d}/munge {d}/munge.key", "chmod 0400 {d}/munge.key", "chown slurm:slurm {d}/state {d}/jwt.key",
+             "chmod 0600 {d}/jwt.key", "chmod 0644 {d}/slurm.conf {d}/gres.conf"]
+    setup += ["mknod -m 0666 {d}/dev/nvidia%d c 195 %d" % (i, i) for i in range(6)]
+    node.run(["sh", "-ec", "; ".join(setup).format(d=d)])
     try:
-        for sub, owner, mode in (("munge", "munge", 0o755), ("state", "slurm", 0o755), ("spool", "root", 0o755),
-                                 ("dev", "root", 0o755)):
-            os.mkdir(os.path.join(d, sub))
-            os.chmod(os.path.join(d, sub), mode)
-            _chown(os.path.join(d, sub), owner)
-        for i in range(6):
-            os.mknod(os.path.join(d, "dev", "nvidia%d" % i), 0o666 | 0o020000, os.makedev(195, i))
-        for name, owner, size in (("munge.key", "munge", 1024), ("jwt.key", "slurm", 32)):
-            path = os.path.join(d, name)
-            with open(path, "wb") as f:
-                f.write(os.urandom(size))
-            os.chmod(path, 0o400 if owner == "munge" else 0o600)
-            _chown(path, owner)
-        conf = os.path.join(d, "slurm.conf")
-        with open(conf, "w") as f:
-            f.write(SLURM_CONF.format(d=d, **ports))
-        with open(os.path.join(d, "gres.conf"), "w") as f:
-            f.write(GRES_CONF.format(d=d))
-        env = dict(os.environ, SLURM_CONF=conf)
-        env.pop("SLURM_JWT", None)
-
-        svc.start("munged", _as_user("munge", [
+        svc.start("munged", node.cmd(_as_user("munge", [
             "munged", "-F", "--socket=%s/munge/munge.sock" % d, "--key-file=%s/munge.key" % d,
-            "--log-file=%s/munge/munged.log" % d, "--pid-file=%s/munge/munged.pid" % d, "--seed-file=%s/munge/seed" % d]))
+            "--log-file=%s/munge/munged.log" % d, "--pid-file=%s/munge/munged.pid" % d, "--seed-file=%s/munge/seed" % d])))
         wait_for("munged socket", lambda: svc.check_alive() or os.path.exists("%s/munge/munge.sock" % d), timeout=20)
-
-        def scontrol(*args, check=True):
-            proc = subprocess.run(["scontrol"] + list(args), env=env, capture_output=True, text=True, timeout=30, check=False)
-            if check and proc.returncode != 0:
-                raise RuntimeError("scontrol %s: %s" % (" ".join(args), proc.stderr))
-            return proc
-
-        svc.start("slurmctld", ["slurmctld", "-D", "-f", conf], env=env)
-        wait_for("slurmctld", lambda: svc.check_alive() or scontrol("ping", check=False).returncode == 0, timeout=60)
-        for node in ("cpu-01", "cpu-02", "gpu-mix-01"):
-            svc.start("slurmd-" + node, ["slurmd", "-D", "-N", node, "-f", conf], env=env)
+        svc.start("slurmctld", node.cmd(["slurmctld", "-D", "-f", conf], env), env=dict(os.environ, **env))
+        wait_for("slurmctld", lambda: svc.check_alive() or node.run(["scontrol", "ping"], env, check=False).returncode == 0,
+                 timeout=60)
+        for name in ("cpu-01", "cpu-02", "gpu-mix-01"):
+            svc.start("slurmd-" + name, node.cmd(["slurmd", "-D", "-N", name, "-f", conf], env), env=dict(os.environ, **env))
 
         def states():
             svc.check_alive()
-            out = subprocess.run(["sinfo", "-h", "-N", "-o", "%N %T"], env=env, capture_output=True, text=True,
-                                 timeout=30, check=False).stdout
+            out = node.run(["sinfo", "-h", "-N", "-o", "%N %T"], env, check=False).stdout
             return dict(line.split() for line in out.splitlines() if line.strip())
         wait_for("slurmd nodes idle", lambda: all(states().get(n) == "idle" for n in ("cpu-01", "cpu-02", "gpu-mix-01")),
-                 timeout=60)
-        scontrol("update", "nodename=gpu-a100-03", "state=drain", "reason=" + DRAIN_REASON)
-        scontrol("update", "nodename=cpu-02", "state=drain", "reason=maintenance")
-        scontrol("update", "nodename=gpu-a100-04", "state=down", "reason=gpu fell off the bus")
-        job = subprocess.run(["sbatch", "--parsable", "-w", "cpu-01", "-n", "1", "-o", "/dev/null", "--wrap", "sleep 3600"],
-                             env=env, capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+                 timeout=90)
+        node.run(["scontrol", "update", "nodename=gpu-a100-03", "state=drain", "reason=" + DRAIN_REASON], env)
+        node.run(["scontrol", "update", "nodename=cpu-02", "state=drain", "reason=maintenance"], env)
+        node.run(["scontrol", "update", "nodename=gpu-a100-04", "state=down", "reason=gpu fell off the bus"], env)
+        job = node.run(["sbatch", "--parsable", "-w", "cpu-01", "-n", "1", "-o", "/dev/null", "--wrap", "sleep 3600"],
+                       env).stdout.strip()
         wait_for("cpu-01 mixed", lambda: states().get("cpu-01") == "mixed", timeout=60)
-
         rest_plugins = "openapi/v0.0.38" if major < 23 else "openapi/slurmctld"
-        svc.start("slurmrestd", _as_user("slurm", [
+        svc.start("slurmrestd", node.cmd(_as_user(node.rest_user, [
             "env", "SLURM_JWT=daemon", "SLURM_CONF=" + conf, "slurmrestd", "-a", "rest_auth/jwt", "-s", rest_plugins,
-            "127.0.0.1:%d" % ports["rest_port"]]))
+            "127.0.0.1:%d" % ports["rest_port"]])))
 
         def rest_up():
             svc.check_alive()
             with socket.create_connection(("127.0.0.1", ports["rest_port"]), timeout=2):
                 return True
         wait_for("slurmrestd", rest_up, timeout=30)
-        token = scontrol("token", "username=root", "lifespan=7200").stdout.strip().split("=", 1)[1]
-        yield {"dir": d, "conf": conf, "url": "http://127.0.0.1:%d" % ports["rest_port"], "user": "root",
-               "token": token, "version": version, "major": major, "env": env}
+        token = node.run(["scontrol", "token", "username=root", "lifespan=7200"], env).stdout.strip().split("=", 1)[1]
+        scontrol = "scontrol"
+        if node.prefix:  # scontrol of the container's Slurm, for source: cli
+            scontrol = os.path.join(d, "scontrol-in-container")
+            with open(scontrol, "w") as f:
+                f.write("#!/bin/sh\nexec %s scontrol \"$@\"\n" % " ".join(node.cmd([], env)))
+            os.chmod(scontrol, 0o755)
+        yield {"dir": d, "conf": conf, "url": "http://127.0.0.1:%d" % ports["rest_port"], "user": "root", "token": token,
+               "version": version, "major": major, "scontrol": scontrol}
     except Exception:
         for name, _proc, _log in svc.procs:
             sys.stderr.write("---- %s ----\n%s\n" % (name, svc.log(name)))
+        for log in ("slurmctld.log", "slurmd.gpu-mix-01.log"):
+            if os.path.exists(os.path.join(d, log)):
+                with open(os.path.join(d, log)) as f:
+                    sys.stderr.write("---- %s ----\n%s\n" % (log, f.read()[-3000:]))
         raise
     finally:
         if job:
-            subprocess.run(["scancel", job], env=env, capture_output=True, timeout=30, check=False)
+            node.run(["scancel", job], env, check=False)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    """Slurm from this machine's Debian packages (Debian 12: Slurm 22.05)."""
+    missing = [b for b in SLURM_BINARIES if not shutil.which(b)]
+    if missing:
+        pytest.skip("Slurm integration needs the Debian packages in tests/integration/inventory/apt-packages.txt "
+                    "(missing: %s)" % ", ".join(missing))
+    if os.geteuid() != 0:
+        pytest.skip("Slurm integration needs root (slurmd, mknod, setpriv to the slurm and munge users)")
+    d = tempfile.mkdtemp(prefix="mlinfra-slurm-")
+    os.chmod(d, 0o755)
+    svc = Services(d)
+    try:
+        with slurm_cluster_on(SlurmNodeHost(), svc, d) as info:
+            yield info
+    finally:
         svc.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _testbed(script, timeout):
+    return subprocess.run(["bash", "-c", ". %s; %s" % (TESTBED, script)], capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster_2411():
+    """Slurm 24.11 from Debian 13's packages, in a systemd container of the test bed (tests/containers/testbed.sh,
+    image mlinfra/debian:13-systemd, --network host); the daemons run in it, the plugin runs here."""
+    if os.environ.get("MLINFRA_SKIP_CONTAINERS"):
+        pytest.skip("MLINFRA_SKIP_CONTAINERS is set")
+    if not os.path.exists(TESTBED) or not shutil.which("docker"):
+        pytest.skip("Slurm 24.11 integration needs the container test bed (tests/containers/testbed.sh) and docker")
+    if os.geteuid() != 0:
+        pytest.skip("Slurm 24.11 integration needs root (docker, bind-mounted work directory)")
+    proc = _testbed("ensure_docker && ensure_apt_cache && ensure_images 13", timeout=1800)
+    if proc.returncode != 0:
+        pytest.fail("container test bed is not usable: %s" % (proc.stderr[-2000:]))
+    d = tempfile.mkdtemp(prefix="mlinfra-slurm2411-", dir="/var/tmp")  # Debian 13 mounts a tmpfs on /tmp
+    os.chmod(d, 0o755)
+    name = "mlinfra-inventory-slurm2411-%d" % os.getpid()
+    svc = Services(d)
+    try:
+        proc = _testbed("testbed_run %s 13 -v %s:%s" % (name, d, d), timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        node = SlurmNodeHost(["docker", "exec", name], rest_user="slurmrest")
+        node.run(["sh", "-ec", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq %s >/dev/null; "
+                  "systemctl stop slurmctld slurmd slurmrestd munge 2>/dev/null || true; "
+                  "useradd --system --no-create-home slurmrest" % " ".join(CONTAINER_PACKAGES + ["util-linux"])], timeout=900)
+        with slurm_cluster_on(node, svc, d) as info:
+            yield info
+    finally:
+        svc.stop()
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=120, check=False)
         shutil.rmtree(d, ignore_errors=True)
 
 

@@ -9,6 +9,12 @@ GPU_NODES = ["gpu-a100-01", "gpu-a100-02", "gpu-a100-03", "gpu-a100-04", "gpu-h1
              "gpu-untyped-01"]
 
 
+@pytest.fixture(params=["slurm_cluster", "slurm_cluster_2411"], ids=["slurm-22.05-host", "slurm-24.11-container"])
+def cluster(request):
+    """Each test against both Slurm versions: Debian 12's on this machine, Debian 13's in a test bed container."""
+    return request.getfixturevalue(request.param)
+
+
 def write(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text)
@@ -54,42 +60,45 @@ def assert_cluster(listing):
     assert hv["cpu-02"]["slurm_reason"] == "maintenance"
 
 
-def test_rest_list(slurm_cluster, tmp_path):
-    path = write(tmp_path, "cluster.slurm.yml", rest_config(slurm_cluster))
-    assert_cluster(inventory_list(path, env=token_env(slurm_cluster)))
+def test_rest_list(cluster, tmp_path):
+    path = write(tmp_path, "cluster.slurm.yml", rest_config(cluster))
+    assert_cluster(inventory_list(path, env=token_env(cluster)))
 
 
-def test_rest_graph_and_filters(slurm_cluster, tmp_path):
+def test_rest_graph_and_filters(cluster, tmp_path):
     path = write(tmp_path, "slurm.yml", rest_config(
-        slurm_cluster, "partitions: [gpu]\nstates: [idle, drained]\nansible_host: name\n"
+        cluster, "partitions: [gpu]\nstates: [idle, drained]\nansible_host: name\n"
         "keyed_groups:\n  - key: gpu_count | string\n    prefix: gpus\n"))
-    proc = run_ansible(["ansible-inventory", "-i", str(path), "--graph"], env=token_env(slurm_cluster))
+    proc = run_ansible(["ansible-inventory", "-i", str(path), "--graph"], env=token_env(cluster))
     assert proc.returncode == 0, proc.stderr
     assert "@gpu_a100:" in proc.stdout and "@gpus_6:" in proc.stdout and "|--gpu-mix-01" in proc.stdout
-    listing = inventory_list(path, env=token_env(slurm_cluster))
+    listing = inventory_list(path, env=token_env(cluster))
     assert sorted(listing["_meta"]["hostvars"]) == ["gpu-a100-03", "gpu-mix-01"]
     assert group_hosts(listing, "gpus_8") == ["gpu-a100-03"]
     assert plain(listing["_meta"]["hostvars"]["gpu-mix-01"]["ansible_host"]) == "gpu-mix-01"
 
 
-def test_cli_source(slurm_cluster, tmp_path):
-    path = write(tmp_path, "cli.slurm.yml", "plugin: mlinfra.gpu.slurm\nsource: cli\nslurm_conf: %s\n" % slurm_cluster["conf"])
+def test_cli_source(cluster, tmp_path):
+    # 24.11 must give JSON (scontrol --json); 22.05 has no --json and auto falls back to the --oneliner text
+    fmt = "json" if cluster["major"] >= 23 else "auto"
+    path = write(tmp_path, "cli.slurm.yml", "plugin: mlinfra.gpu.slurm\nsource: cli\nslurm_conf: %s\nscontrol_path: %s\n"
+                 "cli_format: %s\n" % (cluster["conf"], cluster["scontrol"], fmt))
     assert_cluster(inventory_list(path))
 
 
-def test_reason_is_never_templated(slurm_cluster, tmp_path):
-    path = write(tmp_path, "cluster.slurm.yml", rest_config(slurm_cluster))
+def test_reason_is_never_templated(cluster, tmp_path):
+    path = write(tmp_path, "cluster.slurm.yml", rest_config(cluster))
     proc = run_ansible(["ansible", "-i", str(path), "gpu-a100-03", "-c", "local", "-m", "ansible.builtin.debug",
-                        "-a", "msg={{ slurm_reason }}"], env=token_env(slurm_cluster))
+                        "-a", "msg={{ slurm_reason }}"], env=token_env(cluster))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "lookup('pipe', 'id')" in proc.stdout and "uid=" not in proc.stdout
 
 
-def test_bad_token_fails_clearly(slurm_cluster, tmp_path):
-    path = write(tmp_path, "cluster.slurm.yml", rest_config(slurm_cluster))
-    proc = run_ansible(["ansible-inventory", "-i", str(path), "--list"], env=token_env(slurm_cluster, "not-a-jwt"))
+def test_bad_token_fails_clearly(cluster, tmp_path):
+    path = write(tmp_path, "cluster.slurm.yml", rest_config(cluster))
+    proc = run_ansible(["ansible-inventory", "-i", str(path), "--list"], env=token_env(cluster, "not-a-jwt"))
     assert proc.returncode != 0
-    assert "slurm inventory (slurmrestd %s)" % slurm_cluster["url"] in proc.stderr
+    assert "slurm inventory (slurmrestd %s)" % cluster["url"] in proc.stderr
     assert "check the token" in proc.stderr
     assert "not-a-jwt" not in proc.stderr
 
@@ -128,3 +137,18 @@ def test_ansible_doc_renders():
         proc = run_ansible(["ansible-doc", "-t", "inventory", name])
         assert proc.returncode == 0, proc.stderr
         assert "keyed_groups" in proc.stdout and "cache_plugin" in proc.stdout
+
+
+def test_rest_client_picks_the_server_api(cluster, tmp_path):
+    """The pure client against the real slurmrestd: auto finds the newest node API this Slurm serves."""
+    import json
+    import os
+
+    from ansible_collections.mlinfra.gpu.plugins.plugin_utils._slurm import SlurmRestClient, nodes_from_raw
+    raw = SlurmRestClient(cluster["url"], cluster["user"], cluster["token"]).get_nodes()
+    assert raw["api_version"] == ("v0.0.38" if cluster["major"] == 22 else "v0.0.42" if cluster["major"] == 24 else raw["api_version"])
+    assert sorted(n["name"] for n in nodes_from_raw(raw))[:3] == ["cpu-01", "cpu-02", "cpu-03"]
+    record = os.environ.get("MLINFRA_RECORD_DIR")  # to refresh tests/unit/fixtures/inventory
+    if record:
+        with open(os.path.join(record, "slurm_%s_rest_%s_nodes.json" % (cluster["version"], raw["api_version"])), "w") as f:
+            json.dump(raw["data"], f, indent=1)
