@@ -140,6 +140,21 @@ def test_v0041_shape_fixture():
     assert busy["slurm_state"] == "draining" and busy["gpu_count"] == 4 and busy["slurm_reason"] == "xid 79"
 
 
+def test_rest_v0042_real_2411_fixture():
+    raw = {"format": "json", "data": json.loads(fixture("slurm_24.11_rest_v0.0.42_nodes.json"))}
+    hosts = _by_name(nodes_from_raw(raw))
+    assert len(hosts) == 11
+    h100 = hosts["gpu-h100-01"]
+    assert h100["gpu_count"] == 8 and h100["gpu_models"] == ["h100"] and h100["slurm_partitions"] == ["gpu", "h100"]
+    assert hosts["gpu-l40s-01"]["gpu_models"] == ["l40s"] and hosts["gpu-l40s-01"]["slurm_cpus"] == 48
+    assert hosts["gpu-mix-01"]["gpu_count"] == 6 and hosts["gpu-mix-01"]["slurm_state"] == "idle"
+    assert hosts["cpu-01"]["slurm_state"] == "mixed" and hosts["cpu-02"]["slurm_state"] == "drained"
+    assert hosts["gpu-a100-03"]["slurm_state"] == "drained"
+    assert hosts["gpu-a100-03"]["slurm_state_flags"] == ["drain", "not_responding"]
+    assert hosts["gpu-a100-04"]["slurm_state"] == "down" and hosts["gpu-a100-04"]["slurm_reason"] == "gpu fell off the bus"
+    assert hosts["gpu-untyped-01"]["gpu_count"] == 2 and hosts["gpu-untyped-01"]["slurm_real_memory_mb"] == 64000
+
+
 def test_oneliner_reason_with_equals_and_stamp():
     line = ("NodeName=n1 CPUTot=4 Gres=gpu:a100:1(S:0) NodeAddr=10.0.0.1 NodeHostName=h1 RealMemory=100 State=IDLE+DRAIN "
             "Partitions=a,b Reason=fan=broken Comment=x [admin@2025-01-01T00:00:00]")
