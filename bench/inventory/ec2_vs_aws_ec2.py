@@ -9,6 +9,7 @@ Run from the repository root:  . scripts/lib.sh; ensure_venv; ensure_collection_
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -114,6 +115,7 @@ def main():
         except subprocess.TimeoutExpired:
             moto.kill()
         log.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
