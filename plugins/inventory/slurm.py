@@ -122,6 +122,7 @@ keyed_groups:
   - key: slurm_cpus
     prefix: cpus
 
+---
 # local.slurm.yml -- scontrol on the controller, node names as ansible_host
 plugin: mlinfra.gpu.slurm
 source: cli
