@@ -52,7 +52,9 @@ def control(pkg):
 
 def build_deb(pkg, workdir, pool):
     deb = os.path.join(pool, "%s_%s_amd64.deb" % (pkg["name"], pkg["version"].replace(":", "%3a")))
-    if os.path.exists(deb):
+    digest = hashlib.sha256(repr(sorted(pkg.items())).encode("utf-8")).hexdigest()
+    stamp = os.path.join(workdir, os.path.basename(deb) + ".sha")  # rebuilt when the stand-in's definition changes
+    if os.path.exists(deb) and os.path.exists(stamp) and open(stamp).read() == digest:
         return deb
     root = os.path.join(workdir, pkg["name"] + "_" + pkg["version"])
     shutil.rmtree(root, ignore_errors=True)
@@ -73,6 +75,8 @@ def build_deb(pkg, workdir, pool):
         os.chmod(path, 0o755 if content.startswith("#!") else 0o644)
     run(["dpkg-deb", "--root-owner-group", "-Znone", "--build", root, deb], stdout=subprocess.DEVNULL)
     shutil.rmtree(root)
+    with open(stamp, "w") as fh:
+        fh.write(digest)
     return deb
 
 

@@ -55,7 +55,9 @@ def driver_packages(branch, version):
         {"name": "libnvidia-ptxjitcompiler1", "version": v},
         {"name": "libcuda1", "version": v, "depends": ["libnvidia-ptxjitcompiler1 %s" % pin]},
         {"name": "nvidia-smi", "version": v, "depends": ["libnvidia-ml1 %s" % pin],
-         "files": {"usr/bin/nvidia-smi": "#!/bin/sh\necho 'NVIDIA-SMI stand-in %s: no devices'\nexit 9\n" % version}},
+         # what the real nvidia-smi says (rc 9) where the module is not loaded, as in a container
+         "files": {"usr/bin/nvidia-smi": "#!/bin/sh\n# stand-in of %s\necho \"NVIDIA-SMI has failed because it couldn't communicate "
+                   "with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\"\nexit 9\n" % version}},
         {"name": "nvidia-persistenced", "version": v,
          "files": {"lib/systemd/system/nvidia-persistenced.service": UNIT.format(desc="NVIDIA Persistence Daemon")}},
         {"name": "nvidia-driver-cuda", "version": v,
