@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """Build a local, signed, flat apt repository laid out like NVIDIA's CUDA repository.
 
