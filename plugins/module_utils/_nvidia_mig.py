@@ -42,7 +42,9 @@ _CREATED_CI = re.compile(
 _DESTROYED_CI = re.compile(r"Successfully destroyed compute instance ID\s+(\d+) from GPU\s+(\d+) GPU instance ID\s+(\d+)")
 _DESTROYED_GI = re.compile(r"Successfully destroyed GPU instance ID\s+(\d+) from GPU\s+(\d+)")
 _MODE_DONE = re.compile(r"^(Enabled|Disabled) MIG Mode for GPU\s+(\S+)")
-_MODE_PENDING = re.compile(r"MIG mode is in pending (enable|disable) state for GPU\s+([0-9A-Fa-f:.]+?)\s*:\s*(.*)$")
+_MODE_PENDING = re.compile(
+    r"MIG mode is in pending (enable|disable) state for GPU\s+([0-9A-Fa-f]+:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])"
+    r"\s*:?\s*(.*)$")
 _FAILURE = re.compile(r"^(?:Unable to|Failed to)\s.*$|^.*\b(?:Insufficient Resources|In use by another client|"
                       r"Not Supported|No Permission|Insufficient Permissions)\b.*$", re.IGNORECASE)
 
