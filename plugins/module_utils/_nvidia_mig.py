@@ -52,7 +52,11 @@ ACTIONS_CHANGING = ("enable_mig", "disable_mig", "reset", "destroy_ci", "destroy
 
 
 class MigError(Exception):
-    """A layout or request that cannot be applied; ``str()`` is the whole message for the user."""
+    """A layout or request that cannot be applied; ``str()`` is the whole message, ``context`` goes with it."""
+
+    def __init__(self, message, **context):
+        super(MigError, self).__init__(message)
+        self.context = context
 
 
 def profile_key(name):
@@ -548,3 +552,130 @@ def predicted(gpu, rule, plan):
 def resolve_layout_names(rule):
     """Profile names or ids of a rule's layout as written (the GPU's profiles are unknown while MIG is off)."""
     return [str(profile) for profile, count in _entries(rule.get("mig_devices")) for _ in range(int(count))]
+
+
+# ---------------------------------------------------------------------------------------------------- running
+# ``run(argv)`` -> (rc, stdout, stderr) runs nvidia-smi with argv (the module gives it LANG=C LC_ALL=C).
+
+_EMPTY_LISTING = ("no gpu instances found", "no compute instances found")
+
+
+def _output(run, argv, empty_ok=False):
+    rc, out, err = run(argv)
+    text = (out or "") + (err or "")
+    if rc != 0 and not (empty_ok and any(marker in text.lower() for marker in _EMPTY_LISTING)):
+        raise MigError("nvidia-smi %s failed (rc=%d): %s" % (" ".join(argv), rc, text.strip()), rc=rc,
+                       stdout=out, stderr=err)
+    return out or ""
+
+
+def read_state(run):
+    """Every GPU's MIG state, read with the listing commands (MIG listings only when a GPU has MIG on)."""
+    modes = _output(run, ["--query-gpu=" + ",".join(MODE_FIELDS), "--format=csv,noheader"])
+    texts = {"modes_text": modes, "list_text": _output(run, ["-L"]), "table_text": _output(run, [])}
+    if any(row["mode"] == "enabled" for row in parse_modes(modes)):
+        texts["gip_text"] = _output(run, ["mig", "-lgip"])
+        texts["gipp_text"] = _output(run, ["mig", "-lgipp"])
+        texts["gi_text"] = _output(run, ["mig", "-lgi"], empty_ok=True)
+        texts["ci_text"] = _output(run, ["mig", "-lci"], empty_ok=True)
+    return gpu_states(**texts)
+
+
+_RULE_KEYS = ("devices", "device_filter", "mig_enabled", "mig_devices")
+
+
+def normalize_rule(rule):
+    """mig-parted's hyphenated keys or ours -> ours, with defaults; unknown keys refused."""
+    if not isinstance(rule, dict):
+        raise MigError("a layout rule must be a mapping, got %r" % (rule,))
+    out = {"devices": "all", "device_filter": None, "mig_enabled": True, "mig_devices": None}
+    for key, value in rule.items():
+        name = str(key).replace("-", "_")
+        if name not in _RULE_KEYS:
+            raise MigError("unknown key %r in a layout rule; known: %s" % (key, ", ".join(_RULE_KEYS)))
+        if value is not None:
+            out[name] = value
+    if not isinstance(out["mig_enabled"], bool):
+        raise MigError("mig_enabled must be true or false, got %r" % (out["mig_enabled"],))
+    return check_rule(out)
+
+
+def chosen_rules(params):
+    """The rules to apply: ``gpus``, or the ``layouts`` entry named by ``layout``."""
+    if params.get("gpus") is not None:
+        return [normalize_rule(rule) for rule in params["gpus"]]
+    layouts = params.get("layouts") or {}
+    name = params.get("layout")
+    if name not in layouts:
+        raise MigError("layout %r is not defined; defined layouts: %s" % (name, ", ".join(sorted(layouts)) or "none"))
+    rules = layouts[name]
+    if not isinstance(rules, list):
+        raise MigError("layout %r must be a list of rules, got %r" % (name, rules))
+    return [normalize_rule(rule) for rule in rules]
+
+
+def build_plans(params, states):
+    """{gpu index: (rule, plan)} for every selected GPU; all layouts are validated before anything runs."""
+    assigned = assign_rules(chosen_rules(params), states)
+    plans = {}
+    for gpu in states:
+        if gpu["index"] in assigned:
+            rule = assigned[gpu["index"]]
+            plans[gpu["index"]] = (rule, plan_gpu(gpu, rule, params.get("force"), params.get("allow_reset")))
+    return plans
+
+
+def _execute(run, op, executed):
+    rc, out, err = run(op["argv"])
+    parsed = parse_command_output((out or "") + "\n" + (err or ""))
+    executed.append(op)
+    if rc != 0 or parsed["failures"]:
+        raise MigError("GPU %d: nvidia-smi %s failed (rc=%d): %s" % (
+            op["gpu"], " ".join(op["argv"]), rc, "; ".join(parsed["failures"]) or ((out or "") + (err or "")).strip()),
+            rc=rc, stdout=out, stderr=err, plan=executed, changed=True)
+    return parsed
+
+
+def _run_plan(run, gpu, plan, allow_reset, executed):
+    for op in plan["operations"]:
+        parsed = _execute(run, op, executed)
+        if op["action"] in ("enable_mig", "disable_mig") and parsed["pending"] and allow_reset:
+            _execute(run, _op(gpu, "reset", ["--gpu-reset", "-i", str(gpu["index"])]), executed)
+
+
+def _devices(states, indexes):
+    out = []
+    for gpu in states:
+        if gpu["index"] in indexes:
+            out.extend(dict(device, gpu=gpu["index"], gpu_uuid=gpu["uuid"]) for device in gpu["mig_devices"])
+    return out
+
+
+def apply_plans(run, plans, states, params, check_mode):
+    """Run (or, in check mode, only report) the plans; the module's result dict."""
+    selected = sorted(plans)
+    before = dict(("gpu%d" % i, summary(g)) for g in states for i in [g["index"]] if i in plans)
+    planned = [op for index in selected for op in plans[index][1]["operations"]]
+    if check_mode:
+        after = dict(("gpu%d" % i, predicted(g, plans[i][0], plans[i][1])) for g in states
+                     for i in [g["index"]] if i in plans)
+        deferred = [i for i in selected if plans[i][1]["layout_deferred"]]
+        final = states
+    else:
+        executed = []
+        by_index = dict((g["index"], g) for g in states)
+        for index in selected:
+            _run_plan(run, by_index[index], plans[index][1], params.get("allow_reset"), executed)
+        final = read_state(run) if executed else states
+        second = dict((i, plans[i][0]) for i in selected if plans[i][1]["layout_deferred"])
+        again = [g for g in final if g["index"] in second and g["mode"] == "enabled"]
+        for gpu in again:
+            _run_plan(run, gpu, plan_gpu(gpu, second[gpu["index"]], params.get("force")), False, executed)
+        if again:
+            final = read_state(run)
+        planned = executed
+        after = dict(("gpu%d" % g["index"], summary(g)) for g in final if g["index"] in plans)
+        deferred = [g["index"] for g in final if g["index"] in second and g["mode"] != "enabled"]
+    reset = [g["index"] for g in final if g["index"] in plans and g["pending"] and g["pending"] != g["mode"]]
+    return {"changed": bool(planned), "plan": planned, "diff": {"before": before, "after": after},
+            "reset_required": reset, "deferred": deferred, "mig_devices": _devices(final, selected), "gpus": final}

@@ -1,0 +1,313 @@
+# -*- coding: utf-8 -*-
+# Copyright: mlinfra.gpu contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""MIG parsers over every recorded sample in tests/unit/fixtures/mig (see SOURCES.md) and the layout planner."""
+
+from __future__ import absolute_import, division, print_function
+
+import glob
+import os
+
+import pytest
+
+from ansible_collections.mlinfra.gpu.plugins.module_utils import _nvidia_mig as mig
+
+FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "mig")
+
+
+def _text(name):
+    with open(os.path.join(FIX, name)) as handle:
+        return handle.read()
+
+
+def _names(kind):
+    return sorted(os.path.basename(p) for p in glob.glob(os.path.join(FIX, "*__%s*.txt" % kind)))
+
+
+# (name, id, free, total, memory GiB, SM, CE, OFA) per profile row, one expectation per sample.
+LGIP = {
+    "a30__535.183.01__lgip.txt": [
+        ("1g.6gb", 14, 4, 4, 5.81, 14, 1, 0), ("1g.6gb+me", 21, 1, 1, 5.81, 14, 1, 1),
+        ("2g.12gb", 5, 2, 2, 11.69, 28, 2, 0), ("2g.12gb+me", 6, 1, 1, 11.69, 28, 2, 1),
+        ("4g.24gb", 0, 1, 1, 23.44, 56, 4, 1)],
+    "b200__trimmed__lgip.txt": [
+        ("1g.23gb", 19, 7, 7, 22.0, 18, 2, 0), ("1g.23gb+me", 20, 1, 1, 22.0, 18, 2, 1),
+        ("1g.45gb", 15, 4, 4, 44.25, 30, 2, 0), ("2g.45gb", 14, 3, 3, 44.25, 36, None, None)],
+    "gb200__trimmed__lgip.txt": [
+        ("1g.23gb", 19, 7, 7, 22.0, 18, 2, 0), ("1g.23gb+me", 20, 1, 1, 22.0, 18, 2, 1),
+        ("1g.47gb", 15, 4, 4, 45.5, 32, 2, 0)],
+    "h100-nvl__560.35.03__lgip.txt": [
+        ("1g.12gb", 19, 7, 7, 10.75, 16, 1, 0), ("1g.12gb+me", 20, 1, 1, 10.75, 16, 1, 1),
+        ("1g.24gb", 15, 4, 4, 21.62, 26, 1, 0), ("2g.24gb", 14, 3, 3, 21.62, 32, 2, 0),
+        ("3g.47gb", 9, 2, 2, 46.38, 60, 3, 0), ("4g.47gb", 5, 1, 1, 46.38, 64, 4, 0),
+        ("7g.94gb", 0, 1, 1, 93.12, 132, 8, 1)],
+}
+SEVEN_SLICES = {(0, 19): ([0, 1, 2, 3, 4, 5, 6], 1), (0, 20): ([0, 1, 2, 3, 4, 5, 6], 1), (0, 15): ([0, 2, 4, 6], 2),
+                (0, 14): ([0, 2, 4], 2), (0, 9): ([0, 4], 4), (0, 5): ([0], 4), (0, 0): ([0], 8)}
+LGIPP = {
+    "a100-40gb__guide__lgipp.txt": SEVEN_SLICES,
+    "h100-nvl__560.35.03__lgipp.txt": SEVEN_SLICES,
+    "a30__535.183.01__lgipp.txt": {(0, 14): ([0, 1, 2, 3], 1), (0, 21): ([0, 1, 2, 3], 1), (0, 5): ([0, 2], 2),
+                                   (0, 6): ([0, 2], 2), (0, 0): ([0], 4)},
+}
+# (profile, profile id, GI id, start, size)
+LGI = {
+    "a100-40gb__guide__lgi_3g_3g.txt": [("3g.20gb", 9, 1, 4, 4), ("3g.20gb", 9, 2, 0, 4)],
+    "a100-40gb__guide__lgi_3_2_1_1.txt": [("1g.5gb", 19, 7, 0, 1), ("1g.5gb", 19, 8, 1, 1), ("2g.10gb", 14, 4, 2, 2),
+                                          ("3g.20gb", 9, 2, 4, 4)],
+    "a100-40gb__guide__lgi_2_1x5.txt": [("1g.5gb", 19, 7, 0, 1), ("1g.5gb", 19, 8, 1, 1), ("1g.5gb", 19, 9, 2, 1),
+                                        ("1g.5gb", 19, 10, 3, 1), ("1g.5gb", 19, 13, 6, 1), ("2g.10gb", 14, 5, 4, 2)],
+    "a30__535.183.01__lgi_empty.txt": [],
+    "a30__535.183.01__lgi_1g.txt": [("1g.6gb", 14, 3, 0, 1)],
+    "a30__535.183.01__lgi_1g_1g_2g.txt": [("1g.6gb", 14, 3, 0, 1), ("1g.6gb", 14, 4, 1, 1), ("2g.12gb", 5, 2, 2, 2)],
+}
+# (created GI ids, created CI (gi, ci) pairs, destroyed CI (gi, ci), destroyed GIs, mode changes, pending, failures)
+COMMANDS = {
+    "a100-40gb__guide__mig1.txt": ([], [], [], [], [("enabled", "0000:36:00.0")], [], []),
+    "a100-40gb__guide__mig1_dgx.txt": ([], [], [], [], [("enabled", "0000:07:00.0")], [], []),
+    "a100-40gb__guide__mig1_pending_vm.txt": ([], [], [], [], [], [("enabled", "0000:00:03.0", "Not Supported")], []),
+    "a30__535.183.01__mig1_in_use.txt": ([], [], [], [], [], [("enabled", "0000:0b:00.0", "In use by another client")],
+                                         []),
+    "a100-40gb__guide__gpu_reset_not_supported.txt": ([], [], [], [], [], [],
+                                                      ["Resetting GPU 00000000:00:03.0 is not supported."]),
+    "a100-40gb__guide__cgi_9_9_C.txt": ([2, 1], [(2, 0), (1, 0)], [], [], [], [], []),
+    "a100-40gb__guide__cgi_insufficient.txt": (
+        [13, 11, 3], [], [], [], [], [],
+        ["Unable to create a GPU instance on GPU  0 using profile 9: Insufficient Resources",
+         "Failed to create GPU instances: Insufficient Resources"]),
+    "a100-40gb__guide__cgi_9_19_14_19.txt": ([2, 7, 4, 8], [], [], [], [], [], []),
+    "a100-40gb__guide__cgi_14_19x5.txt": ([5, 13, 7, 8, 9, 10], [], [], [], [], [], []),
+    "a100-40gb__guide__cci_0_0_0.txt": ([], [(1, None), (1, None), (1, None)], [], [], [], [], []),
+    "a100-40gb__guide__dci.txt": ([], [], [(1, 0), (1, 1), (1, 2)], [], [], [], []),
+    "a100-40gb__guide__dgi.txt": ([], [], [], [1, 2], [], [], []),
+    "a30__535.183.01__cgi_14_C.txt": ([3], [(3, 0)], [], [], [], [], []),
+    "a30__535.183.01__cgi_5_C.txt": ([2], [(2, 0)], [], [], [], [], []),
+}
+
+
+def test_every_sample_has_an_expectation():
+    samples = sorted(os.path.basename(p) for p in glob.glob(os.path.join(FIX, "*.txt")))
+    covered = set(LGIP) | set(LGIPP) | set(LGI) | set(COMMANDS) | {
+        "a100-40gb__guide__lci_gi1.txt", "a30__535.183.01__lcip_gi2.txt", "a30__535.183.01__lcip_gi3.txt",
+        "a30__535.183.01__list_1dev.txt", "a30__535.183.01__list_3dev.txt", "h100-sxm__590.48.01__list.txt",
+        "h100-sxm__590.48.01__table.txt"}
+    assert sorted(covered) == samples
+
+
+@pytest.mark.parametrize("name", sorted(LGIP))
+def test_gi_profiles(name):
+    rows = mig.parse_gi_profiles(_text(name))
+    got = [(r["name"], r["id"], r["free"], r["total"], r["memory_gib"], r["sm"], r["ce"], r["ofa"]) for r in rows]
+    assert got == LGIP[name]
+
+
+@pytest.mark.parametrize("name", sorted(LGIPP))
+def test_gi_placements(name):
+    got = dict((key, (value["starts"], value["size"])) for key, value in mig.parse_gi_placements(_text(name)).items())
+    assert got == LGIPP[name]
+
+
+@pytest.mark.parametrize("name", sorted(LGI))
+def test_gpu_instances(name):
+    got = [(r["profile"], r["profile_id"], r["gi_id"], r["start"], r["size"])
+           for r in mig.parse_gpu_instances(_text(name))]
+    assert got == LGI[name]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_command_outputs(name):
+    parsed = mig.parse_command_output(_text(name))
+    got = ([g["gi_id"] for g in parsed["created_gis"]], [(c["gi_id"], c["ci_id"]) for c in parsed["created_cis"]],
+           [(c["gi_id"], c["ci_id"]) for c in parsed["destroyed_cis"]], [g["gi_id"] for g in parsed["destroyed_gis"]],
+           [(m["mode"], m["pci_bus_id"]) for m in parsed["mode_changed"]],
+           [(p["mode"], p["pci_bus_id"], p["reason"]) for p in parsed["pending"]], parsed["failures"])
+    assert got == COMMANDS[name]
+
+
+def test_compute_instances_and_profiles():
+    assert [(c["gi_id"], c["profile"], c["profile_id"], c["ci_id"])
+            for c in mig.parse_compute_instances(_text("a100-40gb__guide__lci_gi1.txt"))] == [
+        (1, "1c.3g.20gb", 0, 0), (1, "1c.3g.20gb", 0, 1), (1, "1c.3g.20gb", 0, 2)]
+    assert [(r["gi_id"], r["name"], r["id"], r["default"], r["free"], r["total"], r["sm"])
+            for r in mig.parse_ci_profiles(_text("a30__535.183.01__lcip_gi2.txt"))] == [
+        (2, "1c.2g.12gb", 0, False, 0, 2, 14), (2, "2g.12gb", 1, True, 0, 1, 28)]
+    assert [(r["gi_id"], r["name"], r["id"], r["default"])
+            for r in mig.parse_ci_profiles(_text("a30__535.183.01__lcip_gi3.txt"))] == [(3, "1g.6gb", 0, True)]
+
+
+def test_table_devices_and_no_processes():
+    table = _text("h100-sxm__590.48.01__table.txt")
+    assert [(d["gi_id"], d["ci_id"], d["device"]) for d in mig.parse_table_mig_devices(table)] == [
+        (2, 0, 0), (3, 0, 1), (9, 0, 2), (10, 0, 3)]
+    assert mig.parse_table_processes(table) == []
+
+
+def test_table_processes_rows():
+    table = ("| Processes:                                                                              |\n"
+             "|  GPU   GI   CI              PID   Type   Process name                        GPU Memory |\n"
+             "|        ID   ID                                                               Usage      |\n"
+             "|=========================================================================================|\n"
+             "|    0    2    0           412345      C   python3                                 512MiB |\n"
+             "|    1  N/A  N/A             1409      G   /usr/lib/xorg/Xorg                      149MiB |\n"
+             "+-----------------------------------------------------------------------------------------+\n")
+    assert mig.parse_table_processes(table) == [
+        {"gpu": 0, "gi_id": 2, "ci_id": 0, "pid": 412345, "type": "C", "name": "python3"},
+        {"gpu": 1, "gi_id": None, "ci_id": None, "pid": 1409, "type": "G", "name": "/usr/lib/xorg/Xorg"}]
+
+
+A30_MODES = "0, GPU-1e44b340-5807-0dbe-62e6-343a6b8b8bcd, 00000000:0B:00.0, Enabled, Enabled, NVIDIA A30\n"
+
+
+# -lci rows in the format of the recorded a100-40gb__guide__lci_gi1.txt: one default CI in each A30 GI.
+A30_LCI = "".join("|   0      %d       MIG %-14s %d         0     |\n" % (gi, name, ci_profile)
+                  for gi, name, ci_profile in ((2, "2g.12gb", 1), (3, "1g.6gb", 0), (4, "1g.6gb", 0)))
+
+
+def _a30(gi_text="a30__535.183.01__lgi_1g_1g_2g.txt", modes=A30_MODES, table="", ci_text=A30_LCI):
+    return mig.gpu_states(modes, _text("a30__535.183.01__list_3dev.txt"), _text("a30__535.183.01__lgip.txt"),
+                          _text("a30__535.183.01__lgipp.txt"), _text(gi_text), ci_text, table)[0]
+
+
+def test_state_joins_listings():
+    gpu = _a30()
+    assert (gpu["index"], gpu["pci_bus_id"], gpu["mode"], gpu["pending"]) == (0, "0000:0b:00.0", "enabled", "enabled")
+    assert [(p["name"], p["starts"], p["size"]) for p in gpu["profiles"]][:2] == [
+        ("1g.6gb", [0, 1, 2, 3], 1), ("1g.6gb+me", [0, 1, 2, 3], 1)]
+    assert [(gi["gi_id"], gi["profile"]) for gi in gpu["instances"]] == [(2, "2g.12gb"), (3, "1g.6gb"), (4, "1g.6gb")]
+    assert [(d["device"], d["profile"], d["uuid"]) for d in gpu["mig_devices"]] == [
+        (0, "2g.12gb", "MIG-1b8509c0-e60d-502d-8263-d434867998aa"),
+        (1, "1g.6gb", "MIG-41b9eab5-8d48-5c52-9f07-82bc59af3901"),
+        (2, "1g.6gb", "MIG-55dcd9bd-e6b1-549a-bcb4-0b0496bfee9c")]
+
+
+def _actions(plan):
+    return [(op["action"], op.get("gi_id"), op.get("profile_id")) for op in plan["operations"]]
+
+
+def test_plan_keeps_matching_instances_and_destroys_the_rest():
+    plan = mig.plan_gpu(_a30(), {"mig_devices": {"1g.6gb": 2, "2g.12gb+me": 1}})
+    assert _actions(plan) == [("destroy_ci", 2, None), ("destroy_gi", 2, None), ("create_gi", None, 6)]
+    assert [op["argv"] for op in plan["operations"]] == [
+        ["mig", "-i", "0", "-gi", "2", "-ci", "0", "-dci"], ["mig", "-i", "0", "-gi", "2", "-dgi"],
+        ["mig", "-i", "0", "-cgi", "6", "-C"]]
+
+
+def test_instance_without_compute_instance_gets_one():
+    plan = mig.plan_gpu(_a30(ci_text=A30_LCI.split("\n", 1)[1]), {"mig_devices": {"1g.6gb": 2, "2g.12gb": 1}})
+    assert [op["argv"] for op in plan["operations"]] == [["mig", "-i", "0", "-gi", "2", "-cci"]]
+
+
+def test_plan_is_empty_when_the_layout_is_there():
+    plan = mig.plan_gpu(_a30(), {"mig_devices": ["2g.12gb", "1g.6gb", 14]})
+    assert plan == {"operations": [], "layout_deferred": False}
+
+
+def test_plan_recreates_when_kept_instances_block_the_new_ones():
+    # 1g.6gb at slices 0 and 1 block 2g.12gb at {0}; the whole layout is rebuilt, biggest first.
+    plan = mig.plan_gpu(_a30("a30__535.183.01__lgi_1g.txt"), {"mig_devices": {"2g.12gb": 2}})
+    assert _actions(plan) == [("destroy_ci", 3, None), ("destroy_gi", 3, None), ("create_gi", None, 5),
+                              ("create_gi", None, 5)]
+
+
+def test_plan_from_empty_creates_biggest_first():
+    plan = mig.plan_gpu(_a30("a30__535.183.01__lgi_empty.txt"), {"mig_devices": {"1g.6gb": 2, "2g.12gb": 1}})
+    assert _actions(plan) == [("create_gi", None, 5), ("create_gi", None, 14), ("create_gi", None, 14)]
+
+
+def test_layout_that_does_not_fit_names_gpu_profiles_and_free_slices():
+    with pytest.raises(mig.MigError) as err:
+        mig.plan_gpu(_a30(), {"mig_devices": {"2g.12gb": 1, "4g.24gb": 1}})
+    assert str(err.value) == (
+        "GPU 0 (NVIDIA A30, 0000:0b:00.0) cannot hold the layout 2g.12gb x1, 4g.24gb x1; its profiles: "
+        "1g.6gb (id 14, 4/4 free), 1g.6gb+me (id 21, 1/1 free), 2g.12gb (id 5, 2/2 free), 2g.12gb+me (id 6, 1/1 free), "
+        "4g.24gb (id 0, 1/1 free); free slices: 0 of 4 (none)")
+
+
+def test_too_many_of_one_profile_and_unknown_profile():
+    with pytest.raises(mig.MigError) as err:
+        mig.plan_gpu(_a30(), {"mig_devices": {"1g.6gb+me": 2}})
+    assert str(err.value).startswith("GPU 0 (NVIDIA A30, 0000:0b:00.0) holds at most 1 x 1g.6gb+me, the layout asks "
+                                     "for 2;")
+    with pytest.raises(mig.MigError) as err:
+        mig.plan_gpu(_a30(), {"mig_devices": {"1g.10gb": 1}})
+    assert str(err.value).startswith("GPU 0 (NVIDIA A30, 0000:0b:00.0) has no MIG profile '1g.10gb'; its profiles: ")
+
+
+BUSY_TABLE = ("| Processes:                                                                              |\n"
+              "|=========================================================================================|\n"
+              "|    0    2    0           412345      C   python3                                 512MiB |\n")
+
+
+def test_busy_instance_is_refused_unless_forced():
+    with pytest.raises(mig.MigError) as err:
+        mig.plan_gpu(_a30(table=BUSY_TABLE), {"mig_devices": {"1g.6gb": 4}})
+    assert str(err.value) == ("GPU 0 (NVIDIA A30, 0000:0b:00.0): refusing to destroy GPU instance(s) with running "
+                              "processes: GI 2 (2g.12gb): pid 412345 python3; stop them or set force=true")
+    plan = mig.plan_gpu(_a30(table=BUSY_TABLE), {"mig_devices": {"1g.6gb": 4}}, force=True)
+    assert _actions(plan) == [("destroy_ci", 2, None), ("destroy_gi", 2, None), ("create_gi", None, 14),
+                              ("create_gi", None, 14)]
+
+
+def test_mode_changes():
+    off = "0, GPU-1, 00000000:0B:00.0, Disabled, Disabled, NVIDIA A30\n"
+    pending = "0, GPU-1, 00000000:0B:00.0, Disabled, Enabled, NVIDIA A30\n"
+    gpu = mig.gpu_states(off, "")[0]
+    plan = mig.plan_gpu(gpu, {"mig_devices": {"1g.6gb": 4}})
+    assert _actions(plan) == [("enable_mig", None, None)] and plan["layout_deferred"] is True
+    assert plan["operations"][0]["argv"] == ["-i", "0", "-mig", "1"]
+    gpu = mig.gpu_states(pending, "")[0]
+    assert _actions(mig.plan_gpu(gpu, {})) == []
+    assert _actions(mig.plan_gpu(gpu, {}, allow_reset=True)) == [("reset", None, None)]
+    assert _actions(mig.plan_gpu(gpu, {"mig_enabled": False})) == [("disable_mig", None, None)]
+    plan = mig.plan_gpu(_a30(), {"mig_enabled": False})
+    assert _actions(plan) == [("destroy_ci", 2, None), ("destroy_gi", 2, None), ("destroy_ci", 3, None),
+                              ("destroy_gi", 3, None), ("destroy_ci", 4, None), ("destroy_gi", 4, None),
+                              ("disable_mig", None, None)]
+
+
+def test_gpu_without_mig_is_refused():
+    gpu = mig.gpu_states("0, GPU-1, 00000000:0C:00.0, [N/A], [N/A], NVIDIA GeForce RTX 2080 SUPER\n", "")[0]
+    with pytest.raises(mig.MigError) as err:
+        mig.plan_gpu(gpu, {})
+    assert str(err.value) == ("GPU 0 (NVIDIA GeForce RTX 2080 SUPER, 0000:0c:00.0) does not support MIG "
+                              "(mig.mode.current is not reported)")
+    assert mig.plan_gpu(gpu, {"mig_enabled": False}) == {"operations": [], "layout_deferred": False}
+
+
+def test_rule_selection():
+    gpus = mig.gpu_states("0, GPU-AA, 00000000:0B:00.0, Enabled, Enabled, NVIDIA A30\n"
+                          "1, GPU-BB, 00000000:8B:00.0, Enabled, Enabled, NVIDIA H100 NVL\n", "")
+    assert sorted(mig.assign_rules([{"devices": [1]}], gpus)) == [1]
+    assert sorted(mig.assign_rules([{"devices": ["gpu-aa"]}], gpus)) == [0]
+    assert sorted(mig.assign_rules([{"devices": ["0000:8b:00.0"]}], gpus)) == [1]
+    assert sorted(mig.assign_rules([{"devices": "all", "device_filter": ["h100"]}], gpus)) == [1]
+    with pytest.raises(mig.MigError) as err:
+        mig.assign_rules([{"devices": "all"}, {"devices": [1]}], gpus)
+    assert str(err.value).startswith("GPU 1 (NVIDIA H100 NVL) is selected by rule 0 and rule 1")
+
+
+def test_rules_are_normalized_and_checked():
+    params = {"gpus": None, "layout": "half", "layouts": {"half": [{"devices": "all", "mig-enabled": True,
+                                                                    "mig-devices": {"3g.47gb": 2}}]}}
+    assert mig.chosen_rules(params) == [{"devices": "all", "device_filter": None, "mig_enabled": True,
+                                         "mig_devices": {"3g.47gb": 2}}]
+    for params, sentinel in (
+            ({"layout": "nope", "layouts": {"half": []}}, "layout 'nope' is not defined; defined layouts: half"),
+            ({"gpus": [{"devices": ["eth0"]}]}, "devices entry 'eth0' is neither 'all', a GPU index"),
+            ({"gpus": [{"mig-device": {}}]}, "unknown key 'mig-device' in a layout rule"),
+            ({"gpus": [{"mig_enabled": False, "mig_devices": {"1g.6gb": 1}}]},
+             "a rule with mig_enabled: false cannot ask for mig_devices")):
+        with pytest.raises(mig.MigError) as err:
+            mig.chosen_rules(params)
+        assert str(err.value).startswith(sentinel)
+
+
+def test_predicted_after_for_check_mode():
+    gpu = _a30()
+    rule = {"mig_devices": {"1g.6gb": 2, "2g.12gb+me": 1}}
+    assert mig.predicted(gpu, rule, mig.plan_gpu(gpu, rule)) == {"mig": "enabled",
+                                                                 "instances": ["1g.6gb", "1g.6gb", "2g.12gb+me"]}
+    off = mig.gpu_states("0, GPU-1, 00000000:0B:00.0, Disabled, Disabled, NVIDIA A30\n", "")[0]
+    rule = {"mig_devices": {"1g.6gb": 2}}
+    assert mig.predicted(off, rule, mig.plan_gpu(off, rule)) == {"mig": "disabled (pending enabled)",
+                                                                 "instances": ["1g.6gb", "1g.6gb"]}
