@@ -14,7 +14,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils._nvidia_smi import (
-    invalid_fields, normalize_bus_id, number, parse_query_csv,
+    clean, invalid_fields, normalize_bus_id, number, parse_query_csv,
 )
 from ansible_collections.mlinfra.gpu.plugins.module_utils._xid_data import describe
 
@@ -79,9 +79,10 @@ def thresholds(overrides):
 # ---------------------------------------------------------------------------------------------------- nvidia-smi
 
 def _flag(value, yes=("yes", "enabled", "active")):
+    value = clean(value)
     if value is None:
         return None
-    return value.strip().lower() in yes
+    return value.lower() in yes
 
 
 def record_from_query(row):
@@ -151,7 +152,10 @@ def parse_q_memory(text):
         stripped = raw.strip()
         if not stripped or stripped.startswith("["):
             continue
-        depth = (len(raw) - len(raw.lstrip())) // 4
+        depth = (len(raw) - len(raw.lstrip())) // 4 - 1  # sections sit one level under "GPU <bus id>"
+        if depth < 0:
+            path = []
+            continue
         key, _sep, value = stripped.partition(":")
         key, value = key.strip(), value.strip()
         path = path[:depth] + [key]

@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright: mlinfra.gpu contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Health parsers and verdicts over every recorded sample in tests/unit/fixtures/health (see SOURCES.md)."""
+
+from __future__ import absolute_import, division, print_function
+
+import glob
+import os
+
+import pytest
+
+from ansible_collections.mlinfra.gpu.plugins.module_utils import _gpu_health as health
+from ansible_collections.mlinfra.gpu.plugins.module_utils._xid_data import XID, describe
+
+FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
+HEALTH = os.path.join(FIX, "health")
+CAPTURES = os.path.join(FIX, "gpu", "nvidia")
+LIMITS = health.thresholds({})
+
+
+def _text(*parts):
+    with open(os.path.join(*parts)) as handle:
+        return handle.read()
+
+
+XIDS = {
+    "xid__418__consumer.log": [("0000:01:00", 31)] * 2 + [("0000:01:00", 13)] * 4 + [("0000:01:00", 32)],
+    "xid__510.73.08__a100_xid63.log": [("0000:10:1c", 63)],
+    "xid__570.158.01__fallen_off_bus.log": [("0000:b3:00", 79)],
+    "xid__590.48.01__journal_xid45.log": [("0000:dc:00", 45), ("0000:ed:00", 45), ("0000:ba:00", 45),
+                                          ("0000:97:00", 45), ("0000:dc:00", 45), ("0000:ba:00", 45),
+                                          ("0000:ed:00", 45)],
+    "xid__595.71.05__rtx5070ti.log": [("0000:01:00", 31)],
+    "xid__dmesg_ctime__datacenter.log": [("0000:cb:00", 13)] * 3 + [("0000:cb:00", 109)],
+}
+Q_MEMORY = {
+    "q__510.73.08__a100-80gb.txt": {"0000:10:1c.0": {
+        "ecc_volatile_uncorrected": 0, "ecc_aggregate_uncorrected": 0, "retired_sbe": None, "retired_dbe": None,
+        "retired_pending": None, "remapped_correctable": 1, "remapped_uncorrectable": 0, "remap_pending": True,
+        "remap_failure": False}},
+    "q__remap_pending_uncorrectable.txt": {None: {"remapped_correctable": 0, "remapped_uncorrectable": 4,
+                                                  "remap_pending": True}},
+    "q__sram_uncorrectable.txt": {None: {"ecc_volatile_uncorrected": 1, "ecc_aggregate_uncorrected": 5}},
+}
+DCGM = {
+    "dcgmi_diag_r3__3.3.9__rtx-pro-6000.txt": ("3.3.9", "570.172.08", 15, "pass",
+                                               "DCGM 3.3.9: 9 pass, 6 skip, 0 warn, 0 fail"),
+    "dcgmi_diag_r3__4.0.0__a16.txt": ("4.0.0", "550.90.07", 7, "pass", "DCGM 4.0.0: 7 pass, 0 skip, 0 warn, 0 fail"),
+}
+# Verdicts of every check that is not skipped, per recorded capture (all healthy GPUs).
+CAPTURE_VERDICTS = {
+    "linux-x86_64__nvidia-geforce-rtx-2080-super__595.71.05": [
+        ("pcie_link", "warn"), ("temperature", "pass"), ("throttle", "pass"), ("persistence_mode", "warn"),
+        ("xid", "pass")],
+    "linux-x86_64__nvidia-geforce-rtx-2080-super__610.57.04": [
+        ("pcie_link", "pass"), ("temperature", "pass"), ("throttle", "pass"), ("persistence_mode", "warn"),
+        ("xid", "pass")],
+    "linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01": [
+        ("ecc", "pass"), ("row_remap", "pass"), ("pcie_link", "pass"), ("temperature", "pass"), ("throttle", "pass"),
+        ("persistence_mode", "pass"), ("xid", "pass")],
+    "linux-x86_64__nvidia-h100-mig__590.48.01": [
+        ("ecc", "pass"), ("pcie_link", "pass"), ("temperature", "pass"), ("throttle", "pass"),
+        ("persistence_mode", "pass"), ("xid", "pass")],
+    "windows-x86_64__nvidia-geforce-rtx-2080-super__591.86": [
+        ("pcie_link", "pass"), ("temperature", "pass"), ("throttle", "pass"), ("xid", "pass")],
+    "windows-x86_64__nvidia-geforce-rtx-2080-super__610.62": [
+        ("pcie_link", "pass"), ("temperature", "pass"), ("throttle", "pass"), ("xid", "pass")],
+}
+
+
+def test_every_sample_has_an_expectation():
+    samples = sorted(os.path.basename(p) for p in glob.glob(os.path.join(HEALTH, "*")))
+    others = ["nvlink_e__h100.txt", "query__570.172.08__rtx-pro-6000__ecc.csv",
+              "query__570.172.08__rtx-pro-6000__throttle.csv"]
+    assert sorted(list(XIDS) + list(Q_MEMORY) + list(DCGM) + others) == samples
+    assert sorted(CAPTURE_VERDICTS) == sorted(os.listdir(CAPTURES))
+
+
+@pytest.mark.parametrize("name", sorted(XIDS))
+def test_xid_lines(name):
+    assert [(e["bus"], e["code"]) for e in health.parse_xids(_text(HEALTH, name))] == XIDS[name]
+
+
+@pytest.mark.parametrize("name", sorted(Q_MEMORY))
+def test_q_memory_sections(name):
+    assert health.parse_q_memory(_text(HEALTH, name)) == Q_MEMORY[name]
+
+
+@pytest.mark.parametrize("name", sorted(DCGM))
+def test_dcgmi_diag_layouts(name):
+    diag = health.parse_dcgmi_diag(_text(HEALTH, name))
+    version, driver, count, status, evidence = DCGM[name]
+    assert (diag["version"], diag["driver"], len(diag["tests"])) == (version, driver, count)
+    assert health.check_dcgm(diag) == {"check": "dcgm_diag", "status": status, "evidence": evidence}
+
+
+def test_dcgm4_per_gpu_rows_and_a_failure():
+    text = _text(HEALTH, "dcgmi_diag_r3__4.0.0__a16.txt")
+    assert health.parse_dcgmi_diag(text)["tests"][1]["gpus"] == {0: "pass", 1: "pass", 2: "pass", 3: "pass"}
+    lines = text.splitlines()
+    start = [n for n, line in enumerate(lines) if line.startswith("| memory ")][0]
+    lines[start] = lines[start].replace("Pass", "Fail")
+    lines[start + 3] = lines[start + 3].replace("GPU2: Pass", "GPU2: Fail")  # the memory test of GPU2 failed
+    sick = "\n".join(lines)
+    diag = health.parse_dcgmi_diag(sick)
+    assert health.check_dcgm(diag)["status"] == "fail"
+    assert health.check_dcgm(diag, 2) == {"check": "dcgm_diag", "status": "fail",
+                                          "evidence": "DCGM 4.0.0: 6 pass, 0 skip, 0 warn, 1 fail; memory: fail"}
+    assert health.check_dcgm(diag, 1)["status"] == "pass"
+
+
+def test_nvlink_counters():
+    assert health.parse_nvlink_errors(_text(HEALTH, "nvlink_e__h100.txt")) == {0: dict(
+        (link, {"replay errors": 0, "recovery errors": 0, "crc errors": 0}) for link in (0, 1, 17))}
+    assert health.check_nvlink({0: {"replay errors": 0}, 3: {"crc errors": 7}}, LIMITS) == {
+        "check": "nvlink", "status": "warn", "evidence": "2 links; link 3 crc errors 7"}
+
+
+def test_query_with_new_and_old_throttle_names():
+    rows = health.parse_query(_text(HEALTH, "query__570.172.08__rtx-pro-6000__throttle.csv"))
+    assert [(r["index"], r["throttle"]["sw_power_cap"], r["throttle"]["gpu_idle"]) for r in rows] == [
+        (0, True, False), (1, True, False)]
+    assert health.check_throttle(rows[0], LIMITS) == {"check": "throttle", "status": "pass",
+                                                      "evidence": "active clock event reasons: sw_power_cap"}
+    rows = health.parse_query(_text(HEALTH, "query__570.172.08__rtx-pro-6000__ecc.csv"))
+    assert [(r["index"], r["temperature"], r["ecc_volatile_uncorrected"]) for r in rows] == [(0, 25, 0), (1, 25, 0)]
+    old = health.record_from_query({"clocks_throttle_reasons.hw_slowdown": "Active"})
+    assert health.check_throttle(old, LIMITS)["status"] == "fail"
+
+
+@pytest.mark.parametrize("capture", sorted(CAPTURE_VERDICTS))
+def test_recorded_gpus_are_healthy(capture):
+    records = health.parse_query(_text(CAPTURES, capture, "query.csv"))
+    result = health.evaluate(records, LIMITS)
+    assert result["healthy"] is True and result["failing"] == {} and result["reason"] == ""
+    assert [(c["check"], c["status"]) for c in result["gpus"][0]["checks"] if c["status"] != "skip"] == \
+        CAPTURE_VERDICTS[capture]
+
+
+def _a100_sick():
+    """The A100-SXM4-80GB of the recorded -q sections (row remap pending) with its recorded Xid 63 line."""
+    record = health.record_from_query({"index": "0", "pci.bus_id": "00000000:10:1C.0", "name": "NVIDIA A100-SXM4-80GB",
+                                       "driver_version": "510.73.08", "persistence_mode": "Enabled",
+                                       "temperature.gpu": "34"})
+    health._merge_memory([record], health.parse_q_memory(_text(HEALTH, "q__510.73.08__a100-80gb.txt")))
+    return record
+
+
+def test_sick_a100_fails_with_evidence():
+    result = health.evaluate([_a100_sick()], LIMITS,
+                             health.parse_xids(_text(HEALTH, "xid__510.73.08__a100_xid63.log")))
+    assert result["healthy"] is False
+    assert result["failing"] == {"gpu0": ["row_remap", "xid"]}
+    assert result["reason"] == "gpu0: row_remap, xid"
+    checks = dict((c["check"], c) for c in result["gpus"][0]["checks"])
+    assert checks["row_remap"]["evidence"] == ("remapped rows: correctable 1, uncorrectable 0, pending yes, failure "
+                                               "no (reset the GPU to activate the remap)")
+    assert checks["xid"]["evidence"] == "Xid 63 x1: %s -> %s" % XID[63][:2]
+
+
+def test_sram_uncorrectable_fails_ecc():
+    record = health.record_from_query({"index": "0"})
+    health._merge_memory([record], health.parse_q_memory(_text(HEALTH, "q__sram_uncorrectable.txt")))
+    assert health.check_ecc(record, LIMITS) == {"check": "ecc", "status": "fail",
+                                                "evidence": "uncorrectable ECC errors: volatile 1, aggregate 5"}
+    record["ecc_volatile_uncorrected"] = 0
+    assert health.check_ecc(record, LIMITS)["status"] == "warn"
+
+
+def test_pending_uncorrectable_remap():
+    record = health.record_from_query({"index": "0"})
+    health._merge_memory([record], health.parse_q_memory(_text(HEALTH, "q__remap_pending_uncorrectable.txt")))
+    assert health.check_row_remap(record, LIMITS)["status"] == "fail"
+    record["remap_pending"] = False
+    assert health.check_row_remap(record, LIMITS)["status"] == "warn"
+
+
+def test_gpu_fallen_off_the_bus_fails_the_node():
+    records = health.parse_query(_text(CAPTURES, "linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01", "query.csv"))
+    result = health.evaluate(records, LIMITS, health.parse_xids(_text(HEALTH, "xid__570.158.01__fallen_off_bus.log")))
+    assert result["failing"] == {"node": ["xid_unlisted_gpu"]}
+    node = dict((c["check"], c) for c in result["node_checks"])
+    assert node["xid_unlisted_gpu"]["evidence"].startswith("on PCI 0000:b3:00 (no GPU nvidia-smi lists there): Xid 79")
+
+
+def test_application_xids_warn_and_can_be_ignored():
+    events = health.parse_xids(_text(HEALTH, "xid__dmesg_ctime__datacenter.log"))
+    summary = health.xid_summary(events)
+    assert [(x["code"], x["count"], x["severity"]) for x in summary] == [(13, 3, "warn"), (109, 1, "warn")]
+    assert health.check_xids(summary)["status"] == "warn"
+    assert [x["code"] for x in health.xid_summary(events, ignore=[13])] == [109]
+    assert describe(4242)["severity"] == "warn"
+
+
+def test_xid_table_covers_the_common_codes_with_a_source():
+    for code in (13, 31, 43, 45, 48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120):
+        meaning, action, severity, source = XID[code]
+        assert meaning and action and severity in ("warn", "fail")
+        assert source == "https://docs.nvidia.com/deploy/xid-errors/analyzing-xid-catalog.html"
+
+
+@pytest.mark.parametrize("record, status", [
+    ({"pcie_gen": 4, "pcie_gen_max": 5, "pcie_width": 16, "pcie_width_max": 16, "throttle": {"gpu_idle": True}}, "pass"),
+    ({"pcie_gen": 4, "pcie_gen_max": 5, "pcie_width": 16, "pcie_width_max": 16, "throttle": {"gpu_idle": False}},
+     "warn"),
+    ({"pcie_gen": 5, "pcie_gen_max": 5, "pcie_width": 8, "pcie_width_max": 16, "throttle": {}}, "fail"),
+])
+def test_pcie(record, status):
+    assert health.check_pcie(record, LIMITS)["status"] == status
+
+
+def test_temperature_persistence_fabricmanager_thresholds():
+    limits = health.thresholds({"temperature_warn": 70, "persistence_disabled": "fail"})
+    assert health.check_temperature({"temperature": 70}, limits)["status"] == "warn"
+    assert health.check_temperature({"temperature": 69}, limits)["status"] == "pass"
+    assert health.check_temperature({"temperature": 95}, limits)["status"] == "fail"
+    assert health.check_persistence({"persistence": False}, limits)["status"] == "fail"
+    assert health.check_fabricmanager({"driver_version": "535.129.03"}, "535.129.03")["status"] == "pass"
+    assert health.check_fabricmanager({"driver_version": "535.129.03"}, "535.104.05") == {
+        "check": "fabric_manager", "status": "fail", "evidence": "driver 535.129.03, fabric manager 535.104.05"}
+    assert health.parse_fabricmanager_version("Fabric Manager version is : 535.129.03\n") == "535.129.03"
+
+
+@pytest.mark.parametrize("overrides, sentinel", [
+    ({"temp_warn": 80}, "unknown threshold 'temp_warn'"),
+    ({"pcie_gen_below_max": "ignore"}, "threshold pcie_gen_below_max must be one of pass, warn, fail, got 'ignore'"),
+    ({"throttle_warn": ["sw_power_capped"]}, "threshold throttle_warn names unknown throttle reasons sw_power_capped"),
+])
+def test_bad_thresholds_are_refused(overrides, sentinel):
+    with pytest.raises(health.HealthError) as err:
+        health.thresholds(overrides)
+    assert str(err.value).startswith(sentinel)
+
+
+def test_retry_fields_for_old_drivers():
+    fields = ["index", "clocks_event_reasons.gpu_idle", "remapped_rows.pending", "name"]
+    text = ('Field "clocks_event_reasons.gpu_idle" is not a valid field to query.\n'
+            'Field "remapped_rows.pending" is not a valid field to query.\n')
+    assert health.retry_fields(fields, text) == ["index", "clocks_throttle_reasons.gpu_idle", "name"]
+    assert health.retry_fields(fields, "Segmentation fault") is None
