@@ -59,7 +59,7 @@ options:
     type: bool
     default: true
   nvidia_smi_path:
-    description: Path of C(nvidia-smi); by default searched on E(PATH) and in C(/usr/bin).
+    description: Path of C(nvidia-smi); by default searched on E(PATH) and in the C(sbin) directories.
     type: path
   dcgmi_path:
     description: Path of C(dcgmi); by default searched on E(PATH). Not found, the DCGM check is skipped.
@@ -169,8 +169,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    tools = dict((name, params[option] or module.get_bin_path(name, opt_dirs=["/usr/bin", "/usr/sbin", "/bin"]))
-                 for name, option in _TOOLS)
+    tools = dict((name, params[option] or module.get_bin_path(name)) for name, option in _TOOLS)
 
     def run(argv):
         return module.run_command(argv, environ_update=_ENV)
