@@ -252,3 +252,34 @@ def test_health_of_a_healthy_node_and_bad_threshold(tmp_path):
                       "nvlink": "skip", "xid": "pass", "dcgm_diag": "skip"}
     result = run_module(tmp_path, "mlinfra.gpu.gpu_health", {"thresholds": {"temp_warn": 80}}, expect_rc=2)
     assert result["msg"].startswith("unknown threshold 'temp_warn'; known: ")
+
+
+def test_fleet_playbook_drains_the_unhealthy_node(tmp_path):
+    state = two_gpus()
+    state["gpus"][0]["bus"] = "00000000:10:1C.0"
+    state["gpus"][0]["query"] = dict(HEALTHY, **{"remapped_rows.pending": "Yes"})
+    state["gpus"][1]["query"] = HEALTHY
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tools = {"nvidia-smi": '#!/bin/sh\nexec "%s" "%s" --state "%s" "$@"\n' % (
+        sys.executable, os.path.join(HERE, "fake_nvidia_smi.py"), tmp_path / "state.json"),
+        "journalctl": _cat(os.path.join(HEALTH, "xid__510.73.08__a100_xid63.log")),
+        "scontrol": '#!/bin/sh\nprintf "%%s\\n" "$*" >> "%s"\n' % (tmp_path / "scontrol.log")}
+    for name, text in tools.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", os.path.join(ROOT, ".build", "collections"))
+    playbook = shutil.which("ansible-playbook") or pytest.fail("the ansible-playbook CLI is not on PATH")
+    extra = {"mlinfra_gpu_hosts": "localhost", "gpu_health_become": False, "gpu_health_drain": True,
+             "gpu_health_dcgm_level": 0, "gpu_health_scontrol": str(bin_dir / "scontrol"),
+             "gpu_health_nvidia_smi_path": str(bin_dir / "nvidia-smi"),
+             "gpu_health_journalctl_path": str(bin_dir / "journalctl"), "gpu_health_node_name": "gpu-node-07",
+             "ansible_python_interpreter": sys.executable, "ansible_connection": "local"}
+    proc = subprocess.run([playbook, "-i", "localhost,", os.path.join(ROOT, "playbooks", "gpu_health.yml"),
+                           "-e", json.dumps(extra)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr  # the unhealthy host ends failed
+    assert (tmp_path / "scontrol.log").read_text() == (
+        "update nodename=gpu-node-07 state=drain reason=gpu_health: gpu0: row_remap, xid\n")
