@@ -61,8 +61,8 @@ options:
         default: true
       mig_devices:
         description:
-          - The GPU instances wanted, as a mapping of profile to count (C({"1g.10gb": 7})) or a list of profiles
-            (repeat a profile for more). A profile is a name (C(3g.40gb), C(1g.10gb+me)) or a profile id (C(19)).
+          - The GPU instances wanted, as a mapping of profile to count (mig-parted's C(mig-devices)) or a list of
+            profiles (repeat a profile for more). A profile is a name (C(3g.40gb), C(1g.10gb+me)) or a profile id (C(19)).
           - Omitted, the instances are left as they are.
         type: raw
   layouts:
@@ -110,7 +110,7 @@ EXAMPLES = r"""
         mig_devices:
           1g.10gb: 7
 
-- name: Named layouts, one chosen per host (host_vars: mig_layout=half)
+- name: Named layouts, one chosen per host (mig_layout in host_vars)
   mlinfra.gpu.nvidia_mig:
     layouts:
       half:
@@ -134,7 +134,7 @@ EXAMPLES = r"""
 RETURN = r"""
 plan:
   description:
-    - The state-changing operations, in order (in check mode: those that would run). Each has C(gpu) (index),
+    - The state-changing operations, in order (in check mode, those that would run). Each has C(gpu) (index),
       C(action) (V(enable_mig), V(disable_mig), V(reset), V(destroy_ci), V(destroy_gi), V(create_gi), V(create_ci)),
       C(argv) (the C(nvidia-smi) arguments) and, where it applies, C(gi_id), C(profile), C(profile_id).
   returned: always
@@ -157,7 +157,7 @@ deferred:
   sample: []
 mig_devices:
   description:
-    - The MIG devices after the run (in check mode: now), one per compute instance, with C(gpu), C(gpu_uuid),
+    - The MIG devices after the run (in check mode, as they are now), one per compute instance, with C(gpu), C(gpu_uuid),
       C(device) (the C(nvidia-smi -L) device number), C(profile), C(uuid), C(gi_id) and C(ci_id).
   returned: always
   type: list
@@ -167,7 +167,7 @@ mig_devices:
        uuid: MIG-41b9eab5-8d48-5c52-9f07-82bc59af3901, gi_id: 3, ci_id: 0}
 gpus:
   description:
-    - State of every GPU after the run (in check mode: now) - C(index), C(uuid), C(pci_bus_id), C(name), C(mode),
+    - State of every GPU after the run (in check mode, as it is now) - C(index), C(uuid), C(pci_bus_id), C(name), C(mode),
       C(pending), C(profiles) (from C(-lgip)/C(-lgipp)), C(instances) (GPU instances with their compute instances
       and processes) and C(mig_devices).
   returned: always
