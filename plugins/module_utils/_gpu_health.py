@@ -227,14 +227,14 @@ def parse_xids(text):
     """
     events = []
     lines = (text or "").splitlines()
-    for number_, line in enumerate(lines):
+    for position, line in enumerate(lines):
         match = _XID.search(line)
         if match:
             events.append({"bus": match.group(1).lower(), "code": int(match.group(2)),
                            "detail": match.group(3).strip(), "line": line.strip()})
             continue
         if "fallen off the bus" in line and "NVRM" in line:
-            for earlier in (line, lines[number_ - 1] if number_ else "", lines[number_ - 2] if number_ > 1 else ""):
+            for earlier in (line, lines[position - 1] if position else "", lines[position - 2] if position > 1 else ""):
                 bus = _BUS.search(earlier)
                 if bus:
                     events.append({"bus": bus.group(1).lower(), "code": 79, "detail": "GPU has fallen off the bus",
@@ -373,8 +373,8 @@ def check_pcie(rec, limits):
     if gen < gen_max:
         idle = (rec.get("throttle") or {}).get("gpu_idle")
         statuses.append("pass" if idle else limits["pcie_gen_below_max"])
-        notes.append("generation below its maximum%s" % (" (idle GPU: the link slows down to save power)"
-                                                          if idle else ""))
+        idle_note = " (idle GPU: the link slows down to save power)" if idle else ""
+        notes.append("generation below its maximum%s" % idle_note)
     return _check("pcie_link", _worst(statuses or ["pass"]), "PCIe gen %s of %s, width x%s of x%s%s"
                   % (gen, gen_max, width, width_max, ("; " + "; ".join(notes)) if notes else ""))
 
@@ -384,8 +384,8 @@ def check_temperature(rec, limits):
     if temp is None:
         return _check("temperature", "skip", "temperature not reported")
     status = "fail" if temp >= limits["temperature_fail"] else "warn" if temp >= limits["temperature_warn"] else "pass"
-    return _check("temperature", status, "%s C (warn at %s, fail at %s)" % (temp, limits["temperature_warn"],
-                                                                          limits["temperature_fail"]))
+    evidence = "%s C (warn at %s, fail at %s)" % (temp, limits["temperature_warn"], limits["temperature_fail"])
+    return _check("temperature", status, evidence)
 
 
 def check_throttle(rec, limits):
@@ -395,8 +395,8 @@ def check_throttle(rec, limits):
     active = [reason for reason in THROTTLE_REASONS if throttle.get(reason)]
     statuses = ["fail" for r in active if r in limits["throttle_fail"]] + \
         ["warn" for r in active if r in limits["throttle_warn"]]
-    return _check("throttle", _worst(statuses or ["pass"]), "active clock event reasons: %s" % (", ".join(active)
-                                                                                             or "none"))
+    evidence = "active clock event reasons: %s" % (", ".join(active) or "none")
+    return _check("throttle", _worst(statuses or ["pass"]), evidence)
 
 
 def check_persistence(rec, limits):
@@ -441,10 +441,10 @@ def check_dcgm(diag, gpu_index=None):
             return _check("dcgm_diag", "skip", "no per-GPU result in this DCGM layout")
     bad = ["%s: %s" % (name, status) for name, status in statuses.items() if status in ("fail", "warn")]
     counts = dict((s, list(statuses.values()).count(s)) for s in ("pass", "skip", "warn", "fail"))
-    return _check("dcgm_diag", _worst([s for s in statuses.values()] or ["skip"]),
-                  "DCGM %s: %d pass, %d skip, %d warn, %d fail%s" % (diag.get("version"), counts["pass"],
-                                                                      counts["skip"], counts["warn"], counts["fail"],
-                                                                      ("; " + ", ".join(bad)) if bad else ""))
+    evidence = "DCGM %s: %d pass, %d skip, %d warn, %d fail%s" % (
+        diag.get("version"), counts["pass"], counts["skip"], counts["warn"], counts["fail"],
+        ("; " + ", ".join(bad)) if bad else "")
+    return _check("dcgm_diag", _worst(list(statuses.values()) or ["skip"]), evidence)
 
 
 def evaluate(records, limits, xid_events=(), nvlink=None, fm_version=None, diag=None):

@@ -551,7 +551,10 @@ def predicted(gpu, rule, plan):
 
 def resolve_layout_names(rule):
     """Profile names or ids of a rule's layout as written (the GPU's profiles are unknown while MIG is off)."""
-    return [str(profile) for profile, count in _entries(rule.get("mig_devices")) for _ in range(int(count))]
+    names = []
+    for profile, count in _entries(rule.get("mig_devices")):
+        names.extend([str(profile)] * int(count))
+    return names
 
 
 # ---------------------------------------------------------------------------------------------------- running

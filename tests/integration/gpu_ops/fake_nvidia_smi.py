@@ -63,8 +63,8 @@ def lgipp(state):
             continue
         for p in gpu["profiles"]:
             word = "Placements:" if len(p["starts"]) > 1 else "Placement :"
-            out.append("GPU %2d Profile ID %2d %s {%s}:%d" % (gpu["index"], p["id"], word,
-                                                             ",".join(str(s) for s in p["starts"]), p["size"]))
+            starts = ",".join(str(s) for s in p["starts"])
+            out.append("GPU %2d Profile ID %2d %s {%s}:%d" % (gpu["index"], p["id"], word, starts, p["size"]))
     return "\n".join(out) + "\n"
 
 
@@ -79,8 +79,8 @@ def lgi(state):
            "|=======================================================|"]
     for gpu, gi in rows:
         p = _profile(gpu, gi["profile"])
-        out.append("|  %2d  MIG %-13s %2d       %2d          %d:%d     |" % (gpu["index"], p["name"], p["id"], gi["id"],
-                                                                           gi["start"], p["size"]))
+        values = (gpu["index"], p["name"], p["id"], gi["id"], gi["start"], p["size"])
+        out.append("|  %2d  MIG %-13s %2d       %2d          %d:%d     |" % values)
         out.append(rule)
     return "\n".join(out) + "\n", 0
 
@@ -97,15 +97,15 @@ def lci(state):
            "|=======================================================|"]
     for gpu, gi, ci in rows:
         p = _profile(gpu, gi["profile"])
-        out.append("|  %2d     %2d       MIG %-14s %d        %2d     |" % (gpu["index"], gi["id"], p["name"],
-                                                                         p["ci_id"], ci["id"]))
+        values = (gpu["index"], gi["id"], p["name"], p["ci_id"], ci["id"])
+        out.append("|  %2d     %2d       MIG %-14s %d        %2d     |" % values)
         out.append(rule)
     return "\n".join(out) + "\n", 0
 
 
 def _devices(gpu):
-    return [(gi, ci) for gi in sorted(gpu["gis"], key=lambda g: g["id"]) for ci in sorted(gi["cis"],
-                                                                                       key=lambda c: c["id"])]
+    gis = sorted(gpu["gis"], key=lambda g: g["id"])
+    return [(gi, ci) for gi in gis for ci in sorted(gi["cis"], key=lambda c: c["id"])]
 
 
 def listing(state):
@@ -138,8 +138,8 @@ def table(state):
     if not procs:
         out.append("|  No running processes found                                                             |")
     for gpu, p in procs:
-        out.append("|  %3d  %3s  %3s     %12d      C   %-36s 512MiB |" % (gpu["index"], p["gi"], p["ci"], p["pid"],
-                                                                        p["name"]))
+        values = (gpu["index"], p["gi"], p["ci"], p["pid"], p["name"])
+        out.append("|  %3d  %3s  %3s     %12d      C   %-36s 512MiB |" % values)
     out.append(wide)
     return "\n".join(out) + "\n"
 
