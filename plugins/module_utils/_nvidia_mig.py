@@ -16,9 +16,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.mlinfra.gpu.plugins.module_utils._nvidia_smi import (
-    normalize_bus_id, parse_list, parse_query_csv,
-)
+from ansible_collections.mlinfra.gpu.plugins.module_utils._nvidia_smi import normalize_bus_id, parse_query_csv
 
 # --query-gpu fields for the MIG state; ``name`` last so that a comma in a name cannot shift the others.
 MODE_FIELDS = ("index", "uuid", "pci.bus_id", "mig.mode.current", "mig.mode.pending", "name")
@@ -34,6 +32,8 @@ _TABLE_MIG_DEV = re.compile(r"^\|\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\|")
 _TABLE_PROC = re.compile(
     r"^\|\s*(\d+)\s+(?:(N/A|\d+)\s+(N/A|\d+)\s+)?(\d+)\s+([CGM+]+)\s+(.+?)\s+(\d+\s*[KMG]iB|N/A)\s*\|\s*$")
 
+_LIST_GPU = re.compile(r"^GPU\s+(\d+):\s+(.*?)\s+\(UUID:\s*([^)]+?)\s*\)\s*$")
+_LIST_MIG = re.compile(r"^\s*MIG\s+(\S+)\s+Device\s+(\d+):\s+\(UUID:\s*([^)]+?)\s*\)\s*$")
 _CREATED_GI = re.compile(
     r"Successfully created GPU instance ID\s+(\d+) on GPU\s+(\d+) using profile MIG (\S+) \(ID\s+(\d+)\)")
 _CREATED_CI = re.compile(
@@ -65,6 +65,22 @@ def profile_key(name):
     if text.startswith("mig "):
         text = text[4:].strip()
     return text
+
+
+def parse_list(text):
+    """``nvidia-smi -L`` -> [{index, name, uuid, mig_devices: [{index, profile, uuid}]}]."""
+    gpus = []
+    for line in (text or "").splitlines():
+        match = _LIST_GPU.match(line.strip())
+        if match:
+            gpus.append({"index": int(match.group(1)), "name": match.group(2), "uuid": match.group(3),
+                         "mig_devices": []})
+            continue
+        match = _LIST_MIG.match(line)
+        if match and gpus:
+            gpus[-1]["mig_devices"].append({"index": int(match.group(2)), "profile": profile_key(match.group(1)),
+                                            "uuid": match.group(3)})
+    return gpus
 
 
 def parse_gi_profiles(text):

@@ -87,9 +87,8 @@ COMMANDS = {
 
 def test_every_sample_has_an_expectation():
     samples = sorted(os.path.basename(p) for p in glob.glob(os.path.join(FIX, "*.txt")))
-    covered = set(LGIP) | set(LGIPP) | set(LGI) | set(COMMANDS) | {
+    covered = set(LGIP) | set(LGIPP) | set(LGI) | set(COMMANDS) | set(LISTS) | {
         "a100-40gb__guide__lci_gi1.txt", "a30__535.183.01__lcip_gi2.txt", "a30__535.183.01__lcip_gi3.txt",
-        "a30__535.183.01__list_1dev.txt", "a30__535.183.01__list_3dev.txt", "h100-sxm__590.48.01__list.txt",
         "h100-sxm__590.48.01__table.txt"}
     assert sorted(covered) == samples
 
@@ -122,6 +121,28 @@ def test_command_outputs(name):
            [(m["mode"], m["pci_bus_id"]) for m in parsed["mode_changed"]],
            [(p["mode"], p["pci_bus_id"], p["reason"]) for p in parsed["pending"]], parsed["failures"])
     assert got == COMMANDS[name]
+
+
+LISTS = {
+    "a30__535.183.01__list_1dev.txt": [("GPU-1e44b340-5807-0dbe-62e6-343a6b8b8bcd", [
+        (0, "1g.6gb", "MIG-41b9eab5-8d48-5c52-9f07-82bc59af3901")])],
+    "a30__535.183.01__list_3dev.txt": [("GPU-1e44b340-5807-0dbe-62e6-343a6b8b8bcd", [
+        (0, "2g.12gb", "MIG-1b8509c0-e60d-502d-8263-d434867998aa"),
+        (1, "1g.6gb", "MIG-41b9eab5-8d48-5c52-9f07-82bc59af3901"),
+        (2, "1g.6gb", "MIG-55dcd9bd-e6b1-549a-bcb4-0b0496bfee9c")])],
+    "h100-sxm__590.48.01__list.txt": [("GPU-00000000-0000-0000-0000-000000000000", [
+        (0, "3g.40gb", "MIG-00000000-0000-0000-0000-000000000000"),
+        (1, "2g.20gb", "MIG-00000001-0000-0000-0000-000000000001"),
+        (2, "1g.10gb", "MIG-00000002-0000-0000-0000-000000000002"),
+        (3, "1g.10gb", "MIG-00000003-0000-0000-0000-000000000003")])],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_list_with_mig_devices(name):
+    got = [(gpu["uuid"], [(d["index"], d["profile"], d["uuid"]) for d in gpu["mig_devices"]])
+           for gpu in mig.parse_list(_text(name))]
+    assert got == LISTS[name]
 
 
 def test_compute_instances_and_profiles():
