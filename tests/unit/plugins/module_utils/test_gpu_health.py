@@ -239,3 +239,102 @@ def test_retry_fields_for_old_drivers():
             'Field "remapped_rows.pending" is not a valid field to query.\n')
     assert health.retry_fields(fields, text) == ["index", "clocks_throttle_reasons.gpu_idle", "name"]
     assert health.retry_fields(fields, "Segmentation fault") is None
+
+
+# ---------------------------------------------------------------------------------------------------- collect
+
+H100 = os.path.join(CAPTURES, "linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01")
+
+
+class Tools:
+    """A runner answering recorded outputs per program; ``calls`` keeps every argv."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def __call__(self, argv):
+        self.calls.append(argv)
+        answer = self.answers[os.path.basename(argv[0])]
+        return answer(argv) if callable(answer) else answer
+
+
+def _smi(query_text, extra=None):
+    def answer(argv):
+        if argv[1].startswith("--query-gpu="):
+            return 0, query_text, ""
+        return (extra or {}).get(tuple(argv[1:]), (0, "", ""))
+    return answer
+
+
+def test_collect_healthy_h100_with_every_source():
+    tools = Tools({"nvidia-smi": _smi(_text(H100, "query.csv"), {("nvlink", "-e"): (0, _text(HEALTH, "nvlink_e__h100.txt"),
+                                                                                      "")}),
+                   "journalctl": (0, "kernel: Linux version 6.1.0\n", ""),
+                   "dcgmi": (0, _text(HEALTH, "dcgmi_diag_r3__4.0.0__a16.txt"), ""),
+                   "nv-fabricmanager": (0, "Fabric Manager version is : 590.48.01\n", "")})
+    paths = {"nvidia-smi": "/usr/bin/nvidia-smi", "journalctl": "/usr/bin/journalctl", "dcgmi": "/usr/bin/dcgmi",
+             "nv-fabricmanager": "/usr/bin/nv-fabricmanager", "dmesg": None}
+    result = health.collect(tools, paths, {"dcgm_diag_level": 1, "kernel_log": "auto"})
+    assert result["healthy"] is True and result["failing"] == {}
+    assert [c[1:] for c in tools.calls] == [
+        ["--query-gpu=" + ",".join(health.QUERY_FIELDS), "--format=csv,noheader"], ["nvlink", "-e"], ["--version"],
+        ["-k", "-b", "--no-pager", "-o", "short-monotonic"], ["diag", "-r", "1"]]
+    checks = dict((c["check"], c["status"]) for c in result["gpus"][0]["checks"])
+    assert checks == {"ecc": "pass", "retired_pages": "skip", "row_remap": "pass", "pcie_link": "pass",
+                      "temperature": "pass", "throttle": "pass", "persistence_mode": "pass", "fabric_manager": "pass",
+                      "nvlink": "pass", "xid": "pass", "dcgm_diag": "pass"}
+    assert [(c["check"], c["status"]) for c in result["node_checks"]] == [
+        ("dcgm_diag", "pass"), ("xid_unlisted_gpu", "pass"), ("kernel_log", "pass")]
+
+
+def test_collect_old_driver_falls_back_to_old_names_and_q():
+    fields_seen = []
+
+    def smi(argv):
+        if argv[1].startswith("--query-gpu="):
+            fields = argv[1].split("=", 1)[1].split(",")
+            fields_seen.append(fields)
+            rejected = [f for f in fields if f.startswith(("clocks_event_reasons.", "remapped_rows."))]
+            if rejected:
+                return 2, "".join('Field "%s" is not a valid field to query.\n' % f for f in rejected), ""
+            return 0, "0, GPU-1, 00000000:10:1C.0, 510.73.08, Enabled, 34, Enabled, 0, 0, [N/A], [N/A], [N/A], 5, 5, " \
+                      "16, 16, Active, Not Active, Not Active, Not Active, Not Active, Not Active, " \
+                      "NVIDIA A100-SXM4-80GB\n", ""
+        if argv[1:] == ["-q"]:
+            return 0, _text(HEALTH, "q__510.73.08__a100-80gb.txt"), ""
+        return 6, "", "NVLink is not supported"
+    tools = Tools({"nvidia-smi": smi, "journalctl": (1, "", "No journal files were found."),
+                   "dmesg": (0, _text(HEALTH, "xid__510.73.08__a100_xid63.log"), "")})
+    paths = {"nvidia-smi": "nvidia-smi", "journalctl": "journalctl", "dmesg": "dmesg"}
+    result = health.collect(tools, paths, {"kernel_log": "auto", "dcgm_diag_level": 1})
+    assert [f for f in fields_seen[1] if "throttle" in f] == ["clocks_throttle_reasons." + r for r in
+                                                              health.THROTTLE_REASONS]
+    assert not [f for f in fields_seen[1] if f.startswith("remapped_rows.")]
+    assert result["failing"] == {"gpu0": ["row_remap", "xid"]}
+    node = dict((c["check"], c) for c in result["node_checks"])
+    assert node["kernel_log"] == {"check": "kernel_log", "status": "pass", "evidence": "read with dmesg"}
+    assert node["dcgm_diag"]["status"] == "skip"
+
+
+def test_collect_refusals():
+    with pytest.raises(health.HealthError) as err:
+        health.collect(Tools({}), {"nvidia-smi": None}, {})
+    assert str(err.value) == "nvidia-smi not found; install the NVIDIA driver or set nvidia_smi_path"
+    tools = Tools({"nvidia-smi": (139, "Segmentation fault\n", "")})
+    with pytest.raises(health.HealthError) as err:
+        health.collect(tools, {"nvidia-smi": "nvidia-smi"}, {})
+    assert str(err.value) == "nvidia-smi --query-gpu failed (rc=139): Segmentation fault"
+    assert len(tools.calls) == 1
+
+
+def test_kernel_log_unreadable_and_dcgm_without_result():
+    tools = Tools({"journalctl": (1, "", "Failed to get journal"), "dcgmi": (
+        255, "Error: unable to establish a connection to the specified host: localhost\n", "")})
+    text, check = health._kernel_log(tools, {"journalctl": "journalctl", "dmesg": None}, "auto")
+    assert text == "" and check == {"check": "kernel_log", "status": "warn", "evidence": (
+        "kernel log not readable, Xids unknown: journalctl rc=1: Failed to get journal; dmesg not found")}
+    assert health._kernel_log(tools, {}, "none")[1]["status"] == "skip"
+    diag = health._dcgm(tools, "dcgmi", 2)
+    assert health.check_dcgm(diag)["status"] == "warn"
+    assert health._dcgm(tools, "dcgmi", 0) is None and health._dcgm(tools, None, 2) is None

@@ -332,3 +332,136 @@ def test_predicted_after_for_check_mode():
     rule = {"mig_devices": {"1g.6gb": 2}}
     assert mig.predicted(off, rule, mig.plan_gpu(off, rule)) == {"mig": "disabled (pending enabled)",
                                                                  "instances": ["1g.6gb", "1g.6gb"]}
+
+
+# ---------------------------------------------------------------------------------------------------- orchestration
+# read_state / build_plans / apply_plans with the fake nvidia-smi of the black-box tests answering in-process.
+
+def _fake():
+    import importlib.util
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "integration", "gpu_ops", "fake_nvidia_smi.py")
+    spec = importlib.util.spec_from_file_location("fake_nvidia_smi", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FAKE = _fake()
+A30_PROFILES = [
+    {"name": "1g.6gb", "id": 14, "total": 4, "memory": "5.81", "sm": 14, "dec": 1, "enc": 0, "ce": 1, "jpeg": 0,
+     "ofa": 0, "starts": [0, 1, 2, 3], "size": 1, "ci_id": 0},
+    {"name": "2g.12gb", "id": 5, "total": 2, "memory": "11.69", "sm": 28, "dec": 2, "enc": 0, "ce": 2, "jpeg": 0,
+     "ofa": 0, "starts": [0, 2], "size": 2, "ci_id": 1},
+    {"name": "4g.24gb", "id": 0, "total": 1, "memory": "23.44", "sm": 56, "dec": 4, "enc": 0, "ce": 4, "jpeg": 1,
+     "ofa": 1, "starts": [0], "size": 4, "ci_id": 2},
+]
+
+
+class Runner:
+    """``run(argv)`` over a fake state; ``calls`` keeps every argv."""
+
+    def __init__(self, **gpu):
+        state = {"index": 0, "name": "NVIDIA A30", "uuid": "GPU-1e44b340-5807-0dbe-62e6-343a6b8b8bcd",
+                 "bus": "00000000:0B:00.0", "mode": "Enabled", "pending": "Enabled", "profiles": A30_PROFILES,
+                 "gis": [{"id": 3, "profile": 14, "start": 0, "cis": [{"id": 0, "uuid": "MIG-3"}]}], "processes": []}
+        state.update(gpu)
+        self.state = {"gpus": [state]}
+        self.calls = []
+
+    def __call__(self, argv):
+        self.calls.append(argv)
+        text, rc = FAKE.answer(self.state, argv)
+        return rc, text, ""
+
+    def changing(self):
+        return [c for c in self.calls if set(c) & {"-cgi", "-dgi", "-dci", "-cci", "-mig", "--gpu-reset"}]
+
+
+def _apply(runner, params, check_mode=False):
+    params = dict({"gpus": None, "layouts": None, "layout": None, "force": False, "allow_reset": False}, **params)
+    state = mig.read_state(runner)
+    return mig.apply_plans(runner, mig.build_plans(params, state), state, params, check_mode)
+
+
+def test_read_state_asks_the_listings_only_with_mig_on():
+    runner = Runner(mode="Disabled", pending="Disabled", gis=[])
+    mig.read_state(runner)
+    assert runner.calls == [["--query-gpu=index,uuid,pci.bus_id,mig.mode.current,mig.mode.pending,name",
+                             "--format=csv,noheader"], ["-L"], []]
+    runner = Runner()
+    state = mig.read_state(runner)
+    assert runner.calls[3:] == [["mig", "-lgip"], ["mig", "-lgipp"], ["mig", "-lgi"], ["mig", "-lci"]]
+    assert [(gi["gi_id"], gi["profile"], [c["ci_id"] for c in gi["compute_instances"]]) for gi in state[0]["instances"]] \
+        == [(3, "1g.6gb", [0])]
+    assert state[0]["mig_devices"] == [{"device": 0, "profile": "1g.6gb", "uuid": "MIG-3", "gi_id": 3, "ci_id": 0}]
+
+
+def test_empty_listings_are_not_failures_but_errors_are():
+    state = mig.read_state(Runner(gis=[]))
+    assert state[0]["instances"] == [] and state[0]["mig_devices"] == []
+
+    def broken(argv):
+        return (9, "", "Failed to initialize NVML: Driver/library version mismatch") if argv == ["-L"] else (
+            0, "0, GPU-1, 00000000:0B:00.0, Disabled, Disabled, NVIDIA A30\n", "")
+    with pytest.raises(mig.MigError) as err:
+        mig.read_state(broken)
+    assert str(err.value) == "nvidia-smi -L failed (rc=9): Failed to initialize NVML: Driver/library version mismatch"
+    assert err.value.context == {"rc": 9, "stdout": "", "stderr": "Failed to initialize NVML: Driver/library version "
+                                                                   "mismatch"}
+
+
+def test_apply_check_mode_then_real_then_idempotent():
+    runner = Runner()
+    params = {"gpus": [{"mig_devices": {"2g.12gb": 1, "1g.6gb": 2}}]}
+    result = _apply(runner, params, check_mode=True)
+    assert runner.changing() == []
+    assert [op["argv"] for op in result["plan"]] == [["mig", "-i", "0", "-cgi", "5", "-C"],
+                                                     ["mig", "-i", "0", "-cgi", "14", "-C"]]
+    assert result["diff"] == {"before": {"gpu0": {"mig": "enabled", "instances": ["1g.6gb"]}},
+                              "after": {"gpu0": {"mig": "enabled", "instances": ["1g.6gb", "1g.6gb", "2g.12gb"]}}}
+    assert result["changed"] is True and result["reset_required"] == [] and result["deferred"] == []
+    result = _apply(runner, params)
+    assert runner.changing() == [["mig", "-i", "0", "-cgi", "5", "-C"], ["mig", "-i", "0", "-cgi", "14", "-C"]]
+    assert result["diff"]["after"] == {"gpu0": {"mig": "enabled", "instances": ["1g.6gb", "1g.6gb", "2g.12gb"]}}
+    assert [(d["gpu"], d["gpu_uuid"], d["profile"], d["gi_id"]) for d in result["mig_devices"]] == [
+        (0, "GPU-1e44b340-5807-0dbe-62e6-343a6b8b8bcd", "2g.12gb", 1),
+        (0, "GPU-1e44b340-5807-0dbe-62e6-343a6b8b8bcd", "1g.6gb", 2),
+        (0, "GPU-1e44b340-5807-0dbe-62e6-343a6b8b8bcd", "1g.6gb", 3)]
+    runner.calls = []
+    result = _apply(runner, params)
+    assert runner.changing() == [] and result["changed"] is False and result["plan"] == []
+
+
+def test_apply_pending_enable_with_and_without_reset():
+    runner = Runner(mode="Disabled", pending="Disabled", gis=[], pending_on_change=True)
+    params = {"gpus": [{"mig_devices": ["4g.24gb"]}]}
+    result = _apply(runner, params)
+    assert runner.changing() == [["-i", "0", "-mig", "1"]]
+    assert (result["reset_required"], result["deferred"], result["changed"]) == ([0], [0], True)
+    assert result["diff"]["after"] == {"gpu0": {"mig": "disabled (pending enabled)", "instances": []}}
+    runner = Runner(mode="Disabled", pending="Disabled", gis=[], pending_on_change=True)
+    result = _apply(runner, dict(params, allow_reset=True))
+    assert runner.changing() == [["-i", "0", "-mig", "1"], ["--gpu-reset", "-i", "0"],
+                                 ["mig", "-i", "0", "-cgi", "0", "-C"]]
+    assert (result["reset_required"], result["deferred"]) == ([], [])
+    assert result["diff"]["after"] == {"gpu0": {"mig": "enabled", "instances": ["4g.24gb"]}}
+
+
+def test_apply_stops_at_the_first_failure_with_context():
+    runner = Runner(processes=[{"gi": 3, "ci": 0, "pid": 7, "name": "python3"}])
+    with pytest.raises(mig.MigError) as err:
+        _apply(runner, {"gpus": [{"mig_devices": {"4g.24gb": 1}}], "force": True})
+    assert str(err.value) == ("GPU 0: nvidia-smi mig -i 0 -gi 3 -ci 0 -dci failed (rc=19): Unable to destroy compute "
+                              "instance ID  0 from GPU  0 GPU instance ID  3: In use by another client")
+    assert err.value.context["changed"] is True
+    assert [op["action"] for op in err.value.context["plan"]] == ["destroy_ci"]
+    assert runner.changing() == [["mig", "-i", "0", "-gi", "3", "-ci", "0", "-dci"]]
+
+
+def test_parsed_failure_with_rc_zero_is_a_failure():
+    def run(argv):
+        return 0, "Unable to create a GPU instance on GPU  0 using profile 9: Insufficient Resources\n", ""
+    with pytest.raises(mig.MigError) as err:
+        mig._execute(run, {"gpu": 0, "argv": ["mig", "-i", "0", "-cgi", "9", "-C"]}, [])
+    assert str(err.value) == ("GPU 0: nvidia-smi mig -i 0 -cgi 9 -C failed (rc=0): Unable to create a GPU instance on "
+                              "GPU  0 using profile 9: Insufficient Resources")
