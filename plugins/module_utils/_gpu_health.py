@@ -133,6 +133,17 @@ def retry_fields(fields, error_text):
     return out
 
 
+# (section, key) of ``nvidia-smi -q`` -> (record field, converter); the ECC counters are added up separately.
+_Q_FIELDS = {
+    ("Retired Pages", "single bit ecc"): ("retired_sbe", number),
+    ("Retired Pages", "double bit ecc"): ("retired_dbe", number),
+    ("Retired Pages", "pending page blacklist"): ("retired_pending", _flag),
+    ("Retired Pages", "pending page retirement"): ("retired_pending", _flag),
+    ("Remapped Rows", "correctable error"): ("remapped_correctable", number),
+    ("Remapped Rows", "uncorrectable error"): ("remapped_uncorrectable", number),
+    ("Remapped Rows", "pending"): ("remap_pending", _flag),
+    ("Remapped Rows", "remapping failure occurred"): ("remap_failure", _flag),
+}
 _Q_GPU = re.compile(r"^GPU\s+([0-9A-Fa-f]+:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])\s*$")
 _Q_LINE = re.compile(r"^(\s*)(.+?)\s*:\s*(.*?)\s*$")
 
@@ -160,28 +171,14 @@ def parse_q_memory(text):
         key, value = key.strip(), value.strip()
         path = path[:depth] + [key]
         record = result.setdefault(bus, {})
-        section = path[0] if path else ""
-        if section == "ECC Errors" and len(path) == 3 and "uncorrectable" in key.lower():
+        if path[0] == "ECC Errors" and len(path) == 3 and "uncorrectable" in key.lower():
             scope = "ecc_%s_uncorrected" % path[1].lower()
             count = number(value)
             if count is not None:
                 record[scope] = record.get(scope, 0) + count
-        elif section == "Retired Pages" and len(path) >= 2:
-            names = {"single bit ecc": "retired_sbe", "double bit ecc": "retired_dbe",
-                     "pending page blacklist": "retired_pending", "pending page retirement": "retired_pending"}
-            name = names.get(path[1].lower())
-            if name == "retired_pending":
-                record[name] = _flag(value)
-            elif name and (len(path) == 2 or key == "Count"):
-                record[name] = number(value)
-        elif section == "Remapped Rows" and len(path) == 2:
-            names = {"correctable error": "remapped_correctable", "uncorrectable error": "remapped_uncorrectable",
-                     "pending": "remap_pending", "remapping failure occurred": "remap_failure"}
-            name = names.get(key.lower())
-            if name in ("remap_pending", "remap_failure"):
-                record[name] = _flag(value)
-            elif name:
-                record[name] = number(value)
+        elif len(path) == 2 and (path[0], key.lower()) in _Q_FIELDS:
+            name, convert = _Q_FIELDS[(path[0], key.lower())]
+            record[name] = convert(value)
     return dict((key, value) for key, value in result.items() if value)
 
 
@@ -234,12 +231,12 @@ def parse_xids(text):
                            "detail": match.group(3).strip(), "line": line.strip()})
             continue
         if "fallen off the bus" in line and "NVRM" in line:
-            for earlier in (line, lines[position - 1] if position else "", lines[position - 2] if position > 1 else ""):
-                bus = _BUS.search(earlier)
-                if bus:
-                    events.append({"bus": bus.group(1).lower(), "code": 79, "detail": "GPU has fallen off the bus",
-                                   "line": line.strip()})
-                    break
+            buses = [_BUS.search(text) for text in reversed(lines[max(position - 2, 0):position + 1])]
+            found = [bus.group(1).lower() for bus in buses if bus]
+            # the message that follows an "Xid 79" line is the same incident
+            if found and not [e for e in events if e["bus"] == found[0] and e["code"] == 79]:
+                events.append({"bus": found[0], "code": 79, "detail": "GPU has fallen off the bus",
+                               "line": line.strip()})
     return events
 
 
@@ -262,6 +259,7 @@ def xid_summary(events, ignore=()):
 # ---------------------------------------------------------------------------------------------------- dcgmi
 
 _DCGM_ROW = re.compile(r"^\|\s*(.*?)\s*\|\s*(.*?)\s*\|\s*$")
+_DCGM_META = {"DCGM Version": "version", "Driver Version Detected": "driver"}
 _DCGM_GPU = re.compile(r"^GPU\s*(\d+)\s*:\s*(\w+)")
 
 
@@ -289,10 +287,8 @@ def parse_dcgmi_diag(text):
         if name == "Diagnostic":
             continue
         if section == "metadata":
-            if name == "DCGM Version":
-                result["version"] = value
-            elif name == "Driver Version Detected":
-                result["driver"] = value
+            if name in _DCGM_META:
+                result[_DCGM_META[name]] = value
             continue
         if name:
             last = {"name": name, "section": section, "status": _status(value), "detail": value, "gpus": {}}
@@ -505,7 +501,7 @@ def _query(run, smi):
 
 def _merge_memory(records, memory):
     for rec in records:
-        part = memory.get(rec["pci_bus_id"]) or (memory.get(None) if len(records) == 1 else None) or {}
+        part = memory.get(rec["pci_bus_id"] or "") or (memory.get(None) if len(records) == 1 else None) or {}
         for key in _MEMORY_KEYS:
             if rec.get(key) is None and key in part:
                 rec[key] = part[key]

@@ -406,9 +406,14 @@ def resolve_layout(gpu, layout):
     return wanted
 
 
+def biggest_first(profiles):
+    """Profiles by size (memory slices), biggest first; equal sizes by profile id."""
+    return sorted(sorted(profiles, key=lambda p: p["id"]), key=lambda p: p.get("size") or 0, reverse=True)
+
+
 def _fit(wanted, used, slots):
     """Placement of each wanted profile (biggest first) in the free slices, or None when they do not fit."""
-    order = sorted(wanted, key=lambda p: (-(p.get("size") or 0), p["id"]))
+    order = biggest_first(wanted)
 
     def place(rest, taken):
         if not rest:
@@ -529,7 +534,7 @@ def plan_gpu(gpu, rule, force=False, allow_reset=False):
     _refuse_busy(gpu, doomed, force)
     for gi in doomed:
         ops.extend(_destroy(gpu, gi))
-    for profile in sorted(missing, key=lambda p: (-(p.get("size") or 0), p["id"])):
+    for profile in biggest_first(missing):
         ops.append(_op(gpu, "create_gi", ["mig", "-i", index, "-cgi", str(profile["id"]), "-C"],
                        profile=profile["name"], profile_id=profile["id"]))
     for gi in kept:

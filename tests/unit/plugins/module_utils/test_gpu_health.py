@@ -32,6 +32,7 @@ XIDS = {
                                           ("0000:97:00", 45), ("0000:dc:00", 45), ("0000:ba:00", 45),
                                           ("0000:ed:00", 45)],
     "xid__595.71.05__rtx5070ti.log": [("0000:01:00", 31)],
+    "xid__journal__rtx5080_xid79.log": [("0000:2b:00", 79)],
     "xid__dmesg_ctime__datacenter.log": [("0000:cb:00", 13)] * 3 + [("0000:cb:00", 109)],
 }
 Q_MEMORY = {
@@ -338,3 +339,83 @@ def test_kernel_log_unreadable_and_dcgm_without_result():
     diag = health._dcgm(tools, "dcgmi", 2)
     assert health.check_dcgm(diag)["status"] == "warn"
     assert health._dcgm(tools, "dcgmi", 0) is None and health._dcgm(tools, None, 2) is None
+
+
+# ---------------------------------------------------------------------------------------------------- edges
+
+
+def test_retired_pages_boundaries_and_q_format():
+    text = ("GPU 00000000:3B:00.0\n    Retired Pages\n        Single Bit ECC                    : 2\n"
+            "        Double Bit ECC                    : 3\n        Pending Page Blacklist            : No\n")
+    # constructed in the layout of the recorded q__510.73.08 sample (values of a pre-Ampere GPU)
+    assert health.parse_q_memory(text) == {"0000:3b:00.0": {"retired_sbe": 2, "retired_dbe": 3,
+                                                            "retired_pending": False}}
+    record = {"retired_sbe": 2, "retired_dbe": 3, "retired_pending": False}
+    assert health.check_retired_pages(record, LIMITS) == {
+        "check": "retired_pages", "status": "warn", "evidence": "retired pages: single-bit 2, double-bit 3, pending no"}
+    assert health.check_retired_pages({"retired_sbe": 0, "retired_dbe": 0}, LIMITS)["status"] == "pass"
+    assert health.check_retired_pages({"retired_sbe": 0, "retired_dbe": 1}, LIMITS)["status"] == "warn"
+    assert health.check_retired_pages({"retired_sbe": 1, "retired_dbe": 0}, LIMITS)["status"] == "warn"
+    assert health.check_retired_pages({"retired_sbe": 59, "retired_dbe": 0}, LIMITS)["status"] == "warn"
+    assert health.check_retired_pages({"retired_sbe": 30, "retired_dbe": 30}, LIMITS)["status"] == "fail"
+    assert health.check_retired_pages({"retired_pending": True}, LIMITS) == {
+        "check": "retired_pages", "status": "fail", "evidence": "retired pages: single-bit None, double-bit None, "
+                                                               "pending yes"}
+    assert health.check_retired_pages({}, LIMITS)["status"] == "skip"
+
+
+def test_row_remap_with_one_field():
+    assert health.check_row_remap({"remap_pending": True}, LIMITS)["status"] == "fail"
+    assert health.check_row_remap({"remap_failure": True}, LIMITS)["status"] == "fail"
+    assert health.check_row_remap({"remapped_uncorrectable": 0}, LIMITS)["status"] == "pass"
+    assert health.check_row_remap({}, LIMITS)["status"] == "skip"
+
+
+def test_pcie_evidence_and_ecc_without_aggregate():
+    record = {"pcie_gen": 5, "pcie_gen_max": 5, "pcie_width": 16, "pcie_width_max": 16}
+    assert health.check_pcie(record, LIMITS)["evidence"] == "PCIe gen 5 of 5, width x16 of x16"
+    record = dict(record, pcie_gen=3, throttle={"gpu_idle": True})
+    assert health.check_pcie(record, LIMITS)["evidence"] == (
+        "PCIe gen 3 of 5, width x16 of x16; generation below its maximum (idle GPU: the link slows down to save power)")
+    assert health.check_ecc({"ecc_volatile_uncorrected": 0}, LIMITS)["status"] == "pass"
+    assert health.check_ecc({"ecc_aggregate_uncorrected": 2}, LIMITS)["status"] == "warn"
+
+
+def test_xids_go_to_their_own_gpu_and_warnings_are_listed():
+    records = [health.record_from_query({"index": str(i), "pci.bus_id": bus, "persistence_mode": "Disabled"})
+               for i, bus in ((0, "00000000:01:00.0"), (1, "00000000:02:00.0"))]
+    events = health.parse_xids(_text(HEALTH, "xid__595.71.05__rtx5070ti.log"))
+    result = health.evaluate(records, LIMITS, events)
+    assert [(g["index"], g["warnings"]) for g in result["gpus"]] == [(0, ["persistence_mode", "xid"]),
+                                                                      (1, ["persistence_mode"])]
+    assert result["healthy"] is True
+
+
+def test_q_fragment_without_bus_only_for_a_single_gpu():
+    memory = health.parse_q_memory(_text(HEALTH, "q__sram_uncorrectable.txt"))
+    records = [health.record_from_query({"index": "0"}), health.record_from_query({"index": "1"})]
+    health._merge_memory(records, memory)
+    assert [r["ecc_volatile_uncorrected"] for r in records] == [None, None]
+
+
+def test_query_failure_by_signal_and_stderr():
+    tools = Tools({"nvidia-smi": (-11, "", "Segmentation fault\n")})
+    with pytest.raises(health.HealthError) as err:
+        health.collect(tools, {"nvidia-smi": "nvidia-smi"}, {})
+    assert str(err.value) == "nvidia-smi --query-gpu failed (rc=-11): Segmentation fault"
+    assert err.value.context == {"rc": -11, "stdout": "", "stderr": "Segmentation fault\n"}
+    tools = Tools({"journalctl": (-9, "partial", "")})
+    assert health._kernel_log(tools, {"journalctl": "journalctl"}, "journal")[1] == {
+        "check": "kernel_log", "status": "warn", "evidence": "kernel log not readable, Xids unknown: journalctl rc=-9: "
+                                                             "partial"}
+
+
+def test_dcgm_without_result_names_the_level_and_details_continue():
+    diag = health._dcgm(Tools({"dcgmi": (255, "Error: unable to connect\n", "")}), "dcgmi", 2)
+    assert diag["tests"][0]["name"] == "dcgmi diag -r 2"
+    assert diag["tests"][0]["detail"] == "no result (rc=255): Error: unable to connect"
+    text = ("|-----  Deployment  --------+------------------------------------------------|\n"
+            "| Persistence Mode          | Fail - GPU 0: persistence mode is disabled     |\n"
+            "|                           | for GPU 0                                      |\n")
+    test = health.parse_dcgmi_diag(text)["tests"][0]
+    assert (test["status"], test["detail"]) == ("fail", "Fail - GPU 0: persistence mode is disabled for GPU 0")
