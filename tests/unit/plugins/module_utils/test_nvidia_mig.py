@@ -24,7 +24,7 @@ def _names(kind):
     return sorted(os.path.basename(p) for p in glob.glob(os.path.join(FIX, "*__%s*.txt" % kind)))
 
 
-# (name, id, free, total, memory GiB, SM, CE, OFA) per profile row, one expectation per sample.
+# (name, id, free, total, memory GiB, SM, CE, OFA) per profile row, one expectation per sample; JPEG per row below.
 LGIP = {
     "a30__535.183.01__lgip.txt": [
         ("1g.6gb", 14, 4, 4, 5.81, 14, 1, 0), ("1g.6gb+me", 21, 1, 1, 5.81, 14, 1, 1),
@@ -91,6 +91,15 @@ def test_every_sample_has_an_expectation():
         "a100-40gb__guide__lci_gi1.txt", "a30__535.183.01__lcip_gi2.txt", "a30__535.183.01__lcip_gi3.txt",
         "h100-sxm__590.48.01__table.txt"}
     assert sorted(covered) == samples
+
+
+LGIP_JPEG = {"a30__535.183.01__lgip.txt": [0, 1, 0, 1, 1], "b200__trimmed__lgip.txt": [1, 1, 1, None],
+             "gb200__trimmed__lgip.txt": [1, 1, 1], "h100-nvl__560.35.03__lgip.txt": [1, 1, 1, 2, 3, 4, 7]}
+
+
+@pytest.mark.parametrize("name", sorted(LGIP))
+def test_gi_profiles_jpeg(name):
+    assert [r["jpeg"] for r in mig.parse_gi_profiles(_text(name))] == LGIP_JPEG[name]
 
 
 @pytest.mark.parametrize("name", sorted(LGIP))
@@ -465,3 +474,92 @@ def test_parsed_failure_with_rc_zero_is_a_failure():
         mig._execute(run, {"gpu": 0, "argv": ["mig", "-i", "0", "-cgi", "9", "-C"]}, [])
     assert str(err.value) == ("GPU 0: nvidia-smi mig -i 0 -cgi 9 -C failed (rc=0): Unable to create a GPU instance on "
                               "GPU  0 using profile 9: Insufficient Resources")
+
+
+# ---------------------------------------------------------------------------------------------------- edges
+
+def test_profile_key():
+    assert [mig.profile_key(n) for n in ("MIG 3g.40gb", " 1G.10GB+ME ", "4g.47gb")] == ["3g.40gb", "1g.10gb+me",
+                                                                                       "4g.47gb"]
+
+
+def test_two_gpus_keep_their_own_profiles_and_processes():
+    lgip = _text("a30__535.183.01__lgip.txt")
+    second = "\n".join(line.replace("|   0  MIG", "|   1  MIG") for line in lgip.splitlines())
+    lgipp = _text("a30__535.183.01__lgipp.txt")
+    modes = A30_MODES + "1, GPU-2, 00000000:8B:00.0, Enabled, Enabled, NVIDIA A30\n"
+    gis = ("|   0  MIG 1g.6gb          14        3          0:1     |\n"
+           "|   1  MIG 1g.6gb          14        3          0:1     |\n")
+    table = ("| Processes:   |\n"
+             "|    1    3    0           412345      C   python3                                 512MiB |\n")
+    states = mig.gpu_states(modes, "", lgip + second, lgipp, gis, "", table)
+    assert [len(g["profiles"]) for g in states] == [5, 5]
+    assert [[gi["processes"] for gi in g["instances"]] for g in states] == [
+        [[]], [[{"pid": 412345, "name": "python3", "ci_id": 0}]]]
+
+
+def test_busy_instance_is_the_one_kept():
+    table = ("| Processes:   |\n"
+             "|    0    4    0           412345      C   python3                                 512MiB |\n")
+    plan = mig.plan_gpu(_a30(table=table), {"mig_devices": {"1g.6gb": 1, "2g.12gb": 1}})
+    assert _actions(plan) == [("destroy_ci", 3, None), ("destroy_gi", 3, None)]
+
+
+@pytest.mark.parametrize("mode, pending, rule, allow_reset, actions", [
+    ("Enabled", "Disabled", {"mig_enabled": False}, True, [("reset", None, None)]),
+    ("Enabled", "Disabled", {"mig_enabled": False}, False, []),
+    ("Disabled", "Disabled", {"mig_enabled": False}, True, []),
+    ("Enabled", "Disabled", {}, False, [("enable_mig", None, None)]),
+    ("Enabled", "[N/A]", {}, False, []),
+    ("Disabled", "[N/A]", {}, False, [("enable_mig", None, None)]),
+    ("Disabled", "Enabled", {}, True, [("reset", None, None)]),
+])
+def test_mode_matrix(mode, pending, rule, allow_reset, actions):
+    gpu = mig.gpu_states("0, GPU-1, 00000000:0B:00.0, %s, %s, NVIDIA A30\n" % (mode, pending), "")[0]
+    assert _actions(mig.plan_gpu(gpu, rule, allow_reset=allow_reset)) == actions
+
+
+def test_predicted_after_a_reset_and_a_deferred_layout():
+    gpu = mig.gpu_states("0, GPU-1, 00000000:0B:00.0, Disabled, Enabled, NVIDIA A30\n", "")[0]
+    rule = {"mig_devices": {"2g.12gb": 2}}
+    plan = mig.plan_gpu(gpu, rule, allow_reset=True)
+    assert mig.predicted(gpu, rule, plan) == {"mig": "enabled", "instances": ["2g.12gb", "2g.12gb"]}
+
+
+def test_bad_counts_and_layout_shapes_are_refused():
+    with pytest.raises(mig.MigError) as err:
+        mig.resolve_layout(_a30(), {"1g.6gb": "two"})
+    assert str(err.value) == "count 'two' for profile 1g.6gb is not a whole number"
+    for params, message in (
+            ({"layout": "x", "layouts": {"x": {"devices": "all"}}},
+             "layout 'x' must be a list of rules, got {'devices': 'all'}"),
+            ({"gpus": [{"mig_enabled": "yes"}]}, "mig_enabled must be true or false, got 'yes'"),
+            ({"gpus": ["all"]}, "a layout rule must be a mapping, got 'all'")):
+        with pytest.raises(mig.MigError) as err:
+            mig.chosen_rules(params)
+        assert str(err.value) == message
+
+
+def test_read_state_with_one_gpu_of_two_in_mig():
+    runner = Runner()
+    runner.state["gpus"].append(dict(runner.state["gpus"][0], index=1, mode="Disabled", pending="Disabled", gis=[],
+                                     uuid="GPU-2", bus="00000000:8B:00.0"))
+    runner.state["gpus"].reverse()
+    states = mig.read_state(runner)
+    assert [(g["index"], g["mode"], len(g["profiles"])) for g in states] == [(1, "disabled", 0), (0, "enabled", 3)]
+
+
+def test_failure_without_a_parsed_message_shows_the_output():
+    def run(argv):
+        return 3, "GPU 00000000:0B:00.0: operation failed\n", "detail on stderr\n"
+    with pytest.raises(mig.MigError) as err:
+        mig._execute(run, {"gpu": 0, "argv": ["--gpu-reset", "-i", "0"]}, [])
+    assert str(err.value) == ("GPU 0: nvidia-smi --gpu-reset -i 0 failed (rc=3): GPU 00000000:0B:00.0: operation "
+                              "failed\ndetail on stderr")
+
+
+def test_check_mode_diff_of_a_deferred_layout():
+    runner = Runner(mode="Disabled", pending="Disabled", gis=[])
+    result = _apply(runner, {"gpus": [{"mig_devices": ["4g.24gb"]}]}, check_mode=True)
+    assert result["diff"]["after"] == {"gpu0": {"mig": "disabled (pending enabled)", "instances": ["4g.24gb"]}}
+    assert result["deferred"] == [0] and runner.changing() == []
