@@ -443,6 +443,10 @@ def check_dcgm(diag, gpu_index=None):
     return _check("dcgm_diag", _worst(list(statuses.values()) or ["skip"]), evidence)
 
 
+def _named(checks, status):
+    return [c["check"] for c in checks if c["status"] == status]
+
+
 def evaluate(records, limits, xid_events=(), nvlink=None, fm_version=None, diag=None):
     """Per-GPU and node checks with the summary a playbook gates on (see the module's RETURN)."""
     gpus = []
@@ -456,10 +460,10 @@ def evaluate(records, limits, xid_events=(), nvlink=None, fm_version=None, diag=
                   check_persistence(rec, limits), check_fabricmanager(rec, fm_version),
                   check_nvlink((nvlink or {}).get(rec.get("index")), limits),
                   check_xids(xid_summary(own, limits["xid_ignore"])), check_dcgm(diag, rec.get("index"))]
-        failing = [c["check"] for c in checks if c["status"] == "fail"]
+        failing = _named(checks, "fail")
         gpus.append({"index": rec.get("index"), "uuid": rec.get("uuid"), "name": rec.get("name"),
                      "pci_bus_id": rec.get("pci_bus_id"), "healthy": not failing, "failing": failing,
-                     "warnings": [c["check"] for c in checks if c["status"] == "warn"], "checks": checks})
+                     "warnings": _named(checks, "warn"), "checks": checks})
     stray = [e for e in xid_events if id(e) not in matched]
     node = [check_dcgm(diag)]
     if stray:
@@ -471,7 +475,7 @@ def evaluate(records, limits, xid_events=(), nvlink=None, fm_version=None, diag=
     else:
         node.append(_check("xid_unlisted_gpu", "pass", "every Xid belongs to a listed GPU"))
     failing = dict(("gpu%d" % g["index"], g["failing"]) for g in gpus if g["failing"])
-    node_failing = [c["check"] for c in node if c["status"] == "fail"]
+    node_failing = _named(node, "fail")
     if node_failing:
         failing["node"] = node_failing
     reason = "; ".join("%s: %s" % (key, ", ".join(value)) for key, value in sorted(failing.items()))
@@ -545,13 +549,12 @@ def collect(run, tools, options):
         raise HealthError("nvidia-smi not found; install the NVIDIA driver or set nvidia_smi_path")
     records, fields = _query(run, smi)
     if any(f not in fields for f in QUERY_FIELDS if f.startswith(("ecc.", "retired_pages.", "remapped_rows."))):
-        rc, out, _err = run([smi, "-q"])
-        if rc == 0:
-            _merge_memory(records, parse_q_memory(out))
+        _rc, out, _err = run([smi, "-q"])  # a failing -q prints no section: nothing is merged
+        _merge_memory(records, parse_q_memory(out))
     nvlink = None
     if options.get("nvlink", True):
-        rc, out, _err = run([smi, "nvlink", "-e"])
-        nvlink = parse_nvlink_errors(out) if rc == 0 else None
+        _rc, out, _err = run([smi, "nvlink", "-e"])  # GPUs without NVLink print no counter: skipped
+        nvlink = parse_nvlink_errors(out)
     fm_version = None
     if tools.get("nv-fabricmanager"):
         _rc, out, err = run([tools["nv-fabricmanager"], "--version"])

@@ -61,10 +61,7 @@ class MigError(Exception):
 
 def profile_key(name):
     """'MIG 1g.10gb+me' / '1G.10GB+ME' -> '1g.10gb+me'."""
-    text = str(name).strip().lower()
-    if text.startswith("mig "):
-        text = text[4:].strip()
-    return text
+    return re.sub(r"^mig\s+", "", str(name).strip().lower())
 
 
 def parse_list(text):
@@ -411,7 +408,7 @@ def biggest_first(profiles):
     return sorted(sorted(profiles, key=lambda p: p["id"]), key=lambda p: p.get("size") or 0, reverse=True)
 
 
-def _fit(wanted, used, slots):
+def _fit(wanted, used):
     """Placement of each wanted profile (biggest first) in the free slices, or None when they do not fit."""
     order = biggest_first(wanted)
 
@@ -421,7 +418,7 @@ def _fit(wanted, used, slots):
         head = rest[0]
         for start in head.get("starts") or []:
             span = set(range(start, start + head["size"]))
-            if max(span) < slots and not span & taken:
+            if not span & taken:
                 tail = place(rest[1:], taken | span)
                 if tail is not None:
                     return [(head, start)] + tail
@@ -440,7 +437,7 @@ def validate_layout(gpu, wanted):
             raise MigError("%s holds at most %d x %s, the layout asks for %d; its profiles: %s; free slices: %s"
                            % (_describe(gpu), profile["total"], profile["name"], counts[profile["id"]],
                               _profiles_text(gpu), free_slices_text(gpu)))
-    if wanted and _fit(wanted, set(), _slots(gpu)) is None:
+    if wanted and _fit(wanted, set()) is None:
         raise MigError("%s cannot hold the layout %s; its profiles: %s; free slices: %s"
                        % (_describe(gpu), layout_text(wanted), _profiles_text(gpu), free_slices_text(gpu)))
 
@@ -502,7 +499,7 @@ def plan_gpu(gpu, rule, force=False, allow_reset=False):
     layout = rule.get("mig_devices")
     ops = []
     reset = _op(gpu, "reset", ["--gpu-reset", "-i", index])
-    if enabled is False:
+    if not enabled:
         if gpu["mode"] == "enabled" and gpu["pending"] != "disabled":
             _refuse_busy(gpu, gpu["instances"], force)
             for gi in gpu["instances"]:
@@ -528,7 +525,7 @@ def plan_gpu(gpu, rule, force=False, allow_reset=False):
     wanted = resolve_layout(gpu, layout)
     validate_layout(gpu, wanted)
     kept, missing = _keep(gpu, wanted)
-    if _fit(missing, _used(dict(gpu, instances=kept)), _slots(gpu)) is None:
+    if _fit(missing, _used(dict(gpu, instances=kept))) is None:
         kept, missing = [], list(wanted)
     doomed = [gi for gi in gpu["instances"] if gi not in kept]
     _refuse_busy(gpu, doomed, force)
@@ -557,12 +554,11 @@ def predicted(gpu, rule, plan):
     instances = [gi["profile"] for gi in gpu["instances"]]
     mode, pending = gpu["mode"], gpu["pending"]
     for op in plan["operations"]:
+        pending = {"enable_mig": "enabled", "disable_mig": "disabled"}.get(op["action"], pending)
         if op["action"] == "destroy_gi":
             instances.remove(op["profile"])
         elif op["action"] == "create_gi":
             instances.append(op["profile"])
-        elif op["action"] in ("enable_mig", "disable_mig"):
-            pending = "enabled" if op["action"] == "enable_mig" else "disabled"
         elif op["action"] == "reset":
             mode = pending
     if plan["layout_deferred"]:

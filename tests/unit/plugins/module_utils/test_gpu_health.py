@@ -419,3 +419,38 @@ def test_dcgm_without_result_names_the_level_and_details_continue():
             "|                           | for GPU 0                                      |\n")
     test = health.parse_dcgmi_diag(text)["tests"][0]
     assert (test["status"], test["detail"]) == ("fail", "Fail - GPU 0: persistence mode is disabled for GPU 0")
+
+
+
+def test_xid_detail_and_fallen_off_windows():
+    event = health.parse_xids(_text(HEALTH, "xid__595.71.05__rtx5070ti.log"))[0]
+    assert event["detail"].startswith("pid=13705, name=UnrealEditor, channel 0x0000000c")
+    # constructed from the recorded line formats: a second GPU falls off after the first one's Xid 79, and a
+    # message without a PCI address far from any line naming one
+    log = "\n".join([
+        "kernel: NVRM: GPU at PCI:0000:aa:00: GPU-0b11d014-1685-04bd-26ed-5fc0bc1c44ae",
+        "kernel: NVRM: Xid (PCI:0000:aa:00): 79, GPU has fallen off the bus.",
+        "kernel: NVRM: GPU 0000:bb:00.0: GPU has fallen off the bus.",
+        "kernel: NVRM: GPU at PCI:0000:cc:00: GPU-4e391288-897c-ba5d-6944-dfbea55ebcfa",
+        "kernel: usb 1-1: USB disconnect, device number 2",
+        "kernel: usb 1-1: new high-speed USB device number 3",
+        "kernel: NVRM: GPU has fallen off the bus."])
+    assert [(e["bus"], e["code"]) for e in health.parse_xids(log)] == [("0000:aa:00", 79), ("0000:bb:00", 79)]
+
+
+def test_dcgm_blank_continuation_rows_and_temperature_above_fail():
+    text = ("|-----  Deployment  --------+------------------------------------------------|\n"
+            "| Inforom                   | Pass                                           |\n"
+            "|                           |                                                |\n")
+    assert health.parse_dcgmi_diag(text)["tests"][0]["detail"] == "Pass"
+    assert health.check_temperature({"temperature": 101}, LIMITS)["status"] == "fail"
+
+
+def test_fabric_manager_newer_than_the_driver_fails():
+    assert health.check_fabricmanager({"driver_version": "535.129.03"}, "550.54.15")["status"] == "fail"
+
+
+def test_kernel_log_falls_back_to_dmesg_when_journalctl_is_missing():
+    tools = Tools({"dmesg": (0, "NVRM: Xid (PCI:0000:01:00): 31, pid=1\n", "")})
+    text, check = health._kernel_log(tools, {"journalctl": None, "dmesg": "/usr/bin/dmesg"}, "auto")
+    assert (text, check["evidence"]) == ("NVRM: Xid (PCI:0000:01:00): 31, pid=1\n", "read with /usr/bin/dmesg")

@@ -563,3 +563,41 @@ def test_check_mode_diff_of_a_deferred_layout():
     result = _apply(runner, {"gpus": [{"mig_devices": ["4g.24gb"]}]}, check_mode=True)
     assert result["diff"]["after"] == {"gpu0": {"mig": "disabled (pending enabled)", "instances": ["4g.24gb"]}}
     assert result["deferred"] == [0] and runner.changing() == []
+
+
+
+def test_created_compute_instance_profile():
+    parsed = mig.parse_command_output(_text("a100-40gb__guide__cgi_9_9_C.txt"))
+    assert [(c["profile"], c["profile_id"]) for c in parsed["created_cis"]] == [("3g.20gb", 2), ("3g.20gb", 2)]
+
+
+def test_processes_belong_to_their_own_instance():
+    gpu = _a30(table=BUSY_TABLE)
+    assert [(gi["gi_id"], [p["pid"] for p in gi["processes"]]) for gi in gpu["instances"]] == [
+        (2, [412345]), (3, []), (4, [])]
+
+
+def test_devices_joined_by_number_not_by_position():
+    table = _text("h100-sxm__590.48.01__table.txt").splitlines()
+    rows = [n for n, line in enumerate(table) if line.startswith("|  0  ")]
+    for a, b in zip(rows, reversed(rows)):  # the same rows in the reverse order
+        table[a] = _text("h100-sxm__590.48.01__table.txt").splitlines()[b]
+    modes = "0, GPU-00000000-0000-0000-0000-000000000000, 00000000:00:09.0, Enabled, Enabled, NVIDIA H100 80GB HBM3\n"
+    gpu = mig.gpu_states(modes, _text("h100-sxm__590.48.01__list.txt"), table_text="\n".join(table))[0]
+    assert [(d["device"], d["gi_id"]) for d in gpu["mig_devices"]] == [(0, 2), (1, 3), (2, 9), (3, 10)]
+
+
+def test_selection_by_index_and_uuid_is_exact():
+    gpus = mig.gpu_states("0, GPU-AA, 00000000:0B:00.0, Enabled, Enabled, NVIDIA A30\n"
+                          "1, GPU-BB, 00000000:8B:00.0, Enabled, Enabled, NVIDIA H100 NVL\n", "")
+    assert sorted(mig.assign_rules([{"devices": [0]}], gpus)) == [0]
+    assert sorted(mig.assign_rules([{"devices": ["GPU-BB"]}], gpus)) == [1]
+    assert mig.selects({"devices": [1]}, gpus[0]) is False
+
+
+def test_free_counts_follow_the_instances():
+    runner = Runner()
+    result = _apply(runner, {"gpus": [{"mig_devices": {"2g.12gb": 1, "1g.6gb": 1}}]})
+    # the fake counts free = total - used while one placement still fits (simpler than the driver's count)
+    assert [(p["name"], p["free"], p["total"]) for p in result["gpus"][0]["profiles"]] == [
+        ("1g.6gb", 3, 4), ("2g.12gb", 0, 2), ("4g.24gb", 0, 1)]
