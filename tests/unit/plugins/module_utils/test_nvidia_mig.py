@@ -601,3 +601,8 @@ def test_free_counts_follow_the_instances():
     # the fake counts free = total - used while one placement still fits (simpler than the driver's count)
     assert [(p["name"], p["free"], p["total"]) for p in result["gpus"][0]["profiles"]] == [
         ("1g.6gb", 3, 4), ("2g.12gb", 0, 2), ("4g.24gb", 0, 1)]
+
+
+def test_free_slices_text():
+    assert mig.free_slices_text(_a30("a30__535.183.01__lgi_1g.txt")) == "3 of 4 (1,2,3)"
+    assert mig.free_slices_text({"profiles": [], "instances": []}) == "0 of 0 (none)"
