@@ -269,8 +269,8 @@ def _smi(query_text, extra=None):
 
 
 def test_collect_healthy_h100_with_every_source():
-    tools = Tools({"nvidia-smi": _smi(_text(H100, "query.csv"), {("nvlink", "-e"): (0, _text(HEALTH, "nvlink_e__h100.txt"),
-                                                                                      "")}),
+    nvlink = {("nvlink", "-e"): (0, _text(HEALTH, "nvlink_e__h100.txt"), "")}
+    tools = Tools({"nvidia-smi": _smi(_text(H100, "query.csv"), nvlink),
                    "journalctl": (0, "kernel: Linux version 6.1.0\n", ""),
                    "dcgmi": (0, _text(HEALTH, "dcgmi_diag_r3__4.0.0__a16.txt"), ""),
                    "nv-fabricmanager": (0, "Fabric Manager version is : 590.48.01\n", "")})
@@ -340,7 +340,6 @@ def test_kernel_log_unreadable_and_dcgm_without_result():
     assert health.check_dcgm(diag)["status"] == "warn"
     assert health._dcgm(tools, "dcgmi", 0) is None and health._dcgm(tools, None, 2) is None
 
-
 # ---------------------------------------------------------------------------------------------------- edges
 
 
@@ -358,9 +357,9 @@ def test_retired_pages_boundaries_and_q_format():
     assert health.check_retired_pages({"retired_sbe": 1, "retired_dbe": 0}, LIMITS)["status"] == "warn"
     assert health.check_retired_pages({"retired_sbe": 59, "retired_dbe": 0}, LIMITS)["status"] == "warn"
     assert health.check_retired_pages({"retired_sbe": 30, "retired_dbe": 30}, LIMITS)["status"] == "fail"
+    evidence = "retired pages: single-bit None, double-bit None, pending yes"
     assert health.check_retired_pages({"retired_pending": True}, LIMITS) == {
-        "check": "retired_pages", "status": "fail", "evidence": "retired pages: single-bit None, double-bit None, "
-                                                               "pending yes"}
+        "check": "retired_pages", "status": "fail", "evidence": evidence}
     assert health.check_retired_pages({}, LIMITS)["status"] == "skip"
 
 
@@ -386,8 +385,8 @@ def test_xids_go_to_their_own_gpu_and_warnings_are_listed():
                for i, bus in ((0, "00000000:01:00.0"), (1, "00000000:02:00.0"))]
     events = health.parse_xids(_text(HEALTH, "xid__595.71.05__rtx5070ti.log"))
     result = health.evaluate(records, LIMITS, events)
-    assert [(g["index"], g["warnings"]) for g in result["gpus"]] == [(0, ["persistence_mode", "xid"]),
-                                                                      (1, ["persistence_mode"])]
+    assert [(g["index"], g["warnings"]) for g in result["gpus"]] == [
+        (0, ["persistence_mode", "xid"]), (1, ["persistence_mode"])]
     assert result["healthy"] is True
 
 
@@ -419,7 +418,6 @@ def test_dcgm_without_result_names_the_level_and_details_continue():
             "|                           | for GPU 0                                      |\n")
     test = health.parse_dcgmi_diag(text)["tests"][0]
     assert (test["status"], test["detail"]) == ("fail", "Fail - GPU 0: persistence mode is disabled for GPU 0")
-
 
 
 def test_xid_detail_and_fallen_off_windows():

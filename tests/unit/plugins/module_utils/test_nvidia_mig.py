@@ -415,8 +415,8 @@ def test_empty_listings_are_not_failures_but_errors_are():
     with pytest.raises(mig.MigError) as err:
         mig.read_state(broken)
     assert str(err.value) == "nvidia-smi -L failed (rc=9): Failed to initialize NVML: Driver/library version mismatch"
-    assert err.value.context == {"rc": 9, "stdout": "", "stderr": "Failed to initialize NVML: Driver/library version "
-                                                                   "mismatch"}
+    stderr = "Failed to initialize NVML: Driver/library version mismatch"
+    assert err.value.context == {"rc": 9, "stdout": "", "stderr": stderr}
 
 
 def test_apply_check_mode_then_real_then_idempotent():
@@ -478,9 +478,10 @@ def test_parsed_failure_with_rc_zero_is_a_failure():
 
 # ---------------------------------------------------------------------------------------------------- edges
 
+
 def test_profile_key():
-    assert [mig.profile_key(n) for n in ("MIG 3g.40gb", " 1G.10GB+ME ", "4g.47gb")] == ["3g.40gb", "1g.10gb+me",
-                                                                                       "4g.47gb"]
+    names = ("MIG 3g.40gb", " 1G.10GB+ME ", "4g.47gb")
+    assert [mig.profile_key(n) for n in names] == ["3g.40gb", "1g.10gb+me", "4g.47gb"]
 
 
 def test_two_gpus_keep_their_own_profiles_and_processes():
@@ -563,7 +564,6 @@ def test_check_mode_diff_of_a_deferred_layout():
     result = _apply(runner, {"gpus": [{"mig_devices": ["4g.24gb"]}]}, check_mode=True)
     assert result["diff"]["after"] == {"gpu0": {"mig": "disabled (pending enabled)", "instances": ["4g.24gb"]}}
     assert result["deferred"] == [0] and runner.changing() == []
-
 
 
 def test_created_compute_instance_profile():
