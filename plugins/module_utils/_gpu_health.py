@@ -135,14 +135,14 @@ def retry_fields(fields, error_text):
 
 # (section, key) of ``nvidia-smi -q`` -> (record field, converter); the ECC counters are added up separately.
 _Q_FIELDS = {
-    ("Retired Pages", "single bit ecc"): ("retired_sbe", number),
-    ("Retired Pages", "double bit ecc"): ("retired_dbe", number),
-    ("Retired Pages", "pending page blacklist"): ("retired_pending", _flag),
-    ("Retired Pages", "pending page retirement"): ("retired_pending", _flag),
-    ("Remapped Rows", "correctable error"): ("remapped_correctable", number),
-    ("Remapped Rows", "uncorrectable error"): ("remapped_uncorrectable", number),
-    ("Remapped Rows", "pending"): ("remap_pending", _flag),
-    ("Remapped Rows", "remapping failure occurred"): ("remap_failure", _flag),
+    ("Retired Pages", "Single Bit ECC"): ("retired_sbe", number),
+    ("Retired Pages", "Double Bit ECC"): ("retired_dbe", number),
+    ("Retired Pages", "Pending Page Blacklist"): ("retired_pending", _flag),
+    ("Retired Pages", "Pending Page Retirement"): ("retired_pending", _flag),
+    ("Remapped Rows", "Correctable Error"): ("remapped_correctable", number),
+    ("Remapped Rows", "Uncorrectable Error"): ("remapped_uncorrectable", number),
+    ("Remapped Rows", "Pending"): ("remap_pending", _flag),
+    ("Remapped Rows", "Remapping Failure Occurred"): ("remap_failure", _flag),
 }
 _Q_GPU = re.compile(r"^GPU\s+([0-9A-Fa-f]+:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])\s*$")
 _Q_LINE = re.compile(r"^(\s*)(.+?)\s*:\s*(.*?)\s*$")
@@ -176,8 +176,8 @@ def parse_q_memory(text):
             count = number(value)
             if count is not None:
                 record[scope] = record.get(scope, 0) + count
-        elif len(path) == 2 and (path[0], key.lower()) in _Q_FIELDS:
-            name, convert = _Q_FIELDS[(path[0], key.lower())]
+        elif tuple(path) in _Q_FIELDS:
+            name, convert = _Q_FIELDS[tuple(path)]
             record[name] = convert(value)
     return dict((key, value) for key, value in result.items() if value)
 
@@ -259,6 +259,7 @@ def xid_summary(events, ignore=()):
 # ---------------------------------------------------------------------------------------------------- dcgmi
 
 _DCGM_ROW = re.compile(r"^\|\s*(.*?)\s*\|\s*(.*?)\s*\|\s*$")
+_DCGM_SECTION = re.compile(r"^[|+]-{5}\s+(\w+)")
 _DCGM_META = {"DCGM Version": "version", "Driver Version Detected": "driver"}
 _DCGM_GPU = re.compile(r"^GPU\s*(\d+)\s*:\s*(\w+)")
 
@@ -277,8 +278,9 @@ def parse_dcgmi_diag(text):
     by_name, section, last = {}, None, None
     for line in (text or "").splitlines():
         stripped = line.strip()
-        if stripped.startswith(("|-----", "+-----")):
-            section = stripped.strip("|+- ").split()[0].lower() if stripped.strip("|+- ") else section
+        header = _DCGM_SECTION.match(stripped)
+        if header:
+            section = header.group(1).lower()
             continue
         match = _DCGM_ROW.match(stripped)
         if not match or stripped.startswith("+"):
@@ -363,7 +365,7 @@ def check_pcie(rec, limits):
     if None in (gen, gen_max, width, width_max):
         return _check("pcie_link", "skip", "PCIe link not reported")
     statuses, notes = [], []
-    if width < width_max:
+    if width < width_max:  # pragma: no mutate: a link is never wider than its maximum (`!=` is the same test)
         statuses.append(limits["pcie_width_below_max"])
         notes.append("width below its maximum")
     if gen < gen_max:
@@ -513,10 +515,10 @@ def _merge_memory(records, memory):
 
 def _kernel_log(run, tools, source):
     """(text, node check) from the journal of this boot or dmesg, as ``source`` (auto/journal/dmesg/none) says."""
-    if source == "none":
+    order = {"auto": ("journalctl", "dmesg"), "journal": ("journalctl",), "dmesg": ("dmesg",), "none": ()}[source]
+    if not order:
         return "", _check("kernel_log", "skip", "kernel log not read (kernel_log=none)")
     tried = []
-    order = {"auto": ("journalctl", "dmesg"), "journal": ("journalctl",), "dmesg": ("dmesg",)}[source]
     for tool in order:
         path = tools.get(tool)
         if not path:

@@ -426,14 +426,16 @@ def test_xid_detail_and_fallen_off_windows():
     # constructed from the recorded line formats: a second GPU falls off after the first one's Xid 79, and a
     # message without a PCI address far from any line naming one
     log = "\n".join([
-        "kernel: NVRM: GPU at PCI:0000:aa:00: GPU-0b11d014-1685-04bd-26ed-5fc0bc1c44ae",
-        "kernel: NVRM: Xid (PCI:0000:aa:00): 79, GPU has fallen off the bus.",
-        "kernel: NVRM: GPU 0000:bb:00.0: GPU has fallen off the bus.",
+        "kernel: NVRM: GPU at PCI:0000:bb:00: GPU-0b11d014-1685-04bd-26ed-5fc0bc1c44ae",
+        "kernel: NVRM: Xid (PCI:0000:bb:00): 79, GPU has fallen off the bus.",
+        "kernel: NVRM: GPU 0000:aa:00.0: GPU has fallen off the bus.",
         "kernel: NVRM: GPU at PCI:0000:cc:00: GPU-4e391288-897c-ba5d-6944-dfbea55ebcfa",
         "kernel: usb 1-1: USB disconnect, device number 2",
         "kernel: usb 1-1: new high-speed USB device number 3",
         "kernel: NVRM: GPU has fallen off the bus."])
-    assert [(e["bus"], e["code"]) for e in health.parse_xids(log)] == [("0000:aa:00", 79), ("0000:bb:00", 79)]
+    assert [(e["bus"], e["code"]) for e in health.parse_xids(log)] == [("0000:bb:00", 79), ("0000:aa:00", 79)]
+    first = "kernel: NVRM: GPU 0000:2b:00.0: GPU has fallen off the bus.\nkernel: NVRM: probe failed\n"
+    assert [(e["bus"], e["code"]) for e in health.parse_xids(first)] == [("0000:2b:00", 79)]
 
 
 def test_dcgm_blank_continuation_rows_and_temperature_above_fail():
@@ -452,3 +454,44 @@ def test_kernel_log_falls_back_to_dmesg_when_journalctl_is_missing():
     tools = Tools({"dmesg": (0, "NVRM: Xid (PCI:0000:01:00): 31, pid=1\n", "")})
     text, check = health._kernel_log(tools, {"journalctl": None, "dmesg": "/usr/bin/dmesg"}, "auto")
     assert (text, check["evidence"]) == ("NVRM: Xid (PCI:0000:01:00): 31, pid=1\n", "read with /usr/bin/dmesg")
+
+
+def test_default_limits_at_their_edges():
+    assert health.check_row_remap({"remapped_uncorrectable": 1}, LIMITS)["status"] == "warn"
+    assert health.check_nvlink({0: {"crc errors": 1}}, LIMITS)["status"] == "warn"
+    assert health.check_nvlink({0: {"crc errors": 0}}, LIMITS)["status"] == "pass"
+
+
+def test_per_gpu_healthy_flags():
+    sick = _a100_sick()
+    well = health.record_from_query({"index": "1", "pci.bus_id": "00000000:20:1C.0"})
+    result = health.evaluate([sick, well], LIMITS)
+    assert [(g["index"], g["healthy"], g["failing"]) for g in result["gpus"]] == [(0, False, ["row_remap"]),
+                                                                                  (1, True, [])]
+
+
+def test_query_gives_up_after_three_answers_of_unknown_fields():
+    def smi(argv):
+        first = argv[1].split("=", 1)[1].split(",")[0]
+        return 2, 'Field "%s" is not a valid field to query.\n' % first, ""
+    tools = Tools({"nvidia-smi": smi})
+    with pytest.raises(health.HealthError) as err:
+        health.collect(tools, {"nvidia-smi": "nvidia-smi"}, {})
+    assert len(tools.calls) == 3
+    assert str(err.value) == 'nvidia-smi --query-gpu failed (rc=2): Field "pci.bus_id" is not a valid field to query.'
+
+
+def test_long_tool_errors_are_cut_at_200_characters():
+    tools = Tools({"journalctl": (1, "", "x" * 300)})
+    evidence = health._kernel_log(tools, {"journalctl": "journalctl"}, "journal")[1]["evidence"]
+    assert evidence == "kernel log not readable, Xids unknown: journalctl rc=1: " + "x" * 200
+
+
+def test_fabric_manager_version_on_stderr_and_dcgm_off_by_default():
+    tools = Tools({"nvidia-smi": _smi(_text(H100, "query.csv")), "nv-fabricmanager": (
+        0, "", "Fabric Manager version is : 590.48.01\n"), "dcgmi": (0, "", "")})
+    paths = {"nvidia-smi": "nvidia-smi", "nv-fabricmanager": "nv-fabricmanager", "dcgmi": "dcgmi"}
+    result = health.collect(tools, paths, {"kernel_log": "none"})
+    checks = dict((c["check"], c) for c in result["gpus"][0]["checks"])
+    assert checks["fabric_manager"]["status"] == "pass"
+    assert [c[0] for c in tools.calls] == ["nvidia-smi", "nvidia-smi", "nv-fabricmanager"]

@@ -606,3 +606,45 @@ def test_free_counts_follow_the_instances():
 def test_free_slices_text():
     assert mig.free_slices_text(_a30("a30__535.183.01__lgi_1g.txt")) == "3 of 4 (1,2,3)"
     assert mig.free_slices_text({"profiles": [], "instances": []}) == "0 of 0 (none)"
+
+
+def test_more_parsed_columns():
+    rows = mig.parse_gi_profiles(_text("h100-nvl__560.35.03__lgip.txt"))
+    assert [(r["p2p"], r["dec"], r["enc"]) for r in rows] == [
+        ("No", 1, 0), ("No", 1, 0), ("No", 1, 0), ("No", 2, 0), ("No", 3, 0), ("No", 4, 0), ("No", 7, 0)]
+    assert [r["gpu"] for r in mig.parse_ci_profiles(_text("a30__535.183.01__lcip_gi2.txt"))] == [0, 0]
+    parsed = mig.parse_command_output(_text("a100-40gb__guide__dgi.txt"))
+    assert [(g["gi_id"], g["gpu"]) for g in parsed["destroyed_gis"]] == [(1, 0), (2, 0)]
+
+
+def test_list_of_two_gpus_with_devices_on_the_second():
+    # constructed from the recorded A30 listings: a GPU without MIG devices, then the A30 with three
+    text = _text("a30__535.183.01__list_1dev.txt").splitlines()[0].replace("GPU-1e44", "GPU-0000") + "\n" + \
+        _text("a30__535.183.01__list_3dev.txt").replace("GPU 0:", "GPU 1:")
+    assert [(g["index"], len(g["mig_devices"])) for g in mig.parse_list(text)] == [(0, 0), (1, 3)]
+
+
+def test_instances_of_two_gpus_keep_their_compute_instances_and_processes():
+    modes = A30_MODES + "1, GPU-2, 00000000:8B:00.0, Enabled, Enabled, NVIDIA A30\n"
+    gis = ("|   0  MIG 1g.6gb          14        3          0:1     |\n"
+           "|   1  MIG 1g.6gb          14        3          0:1     |\n")
+    cis = "|   1      3       MIG 1g.6gb         0         0     |\n"
+    table = ("| Processes:   |\n"
+             "|    0    3    0           412345      C   python3                                 512MiB |\n")
+    states = mig.gpu_states(modes, "", "", "", gis, cis, table)
+    assert [[(len(gi["compute_instances"]), len(gi["processes"])) for gi in g["instances"]] for g in states] == [
+        [(0, 1)], [(1, 0)]]
+
+
+def test_rule_devices_forms():
+    rule = {"devices": [3, "GPU-AA", "0000:17:00.0", "00000000:18:00.0"]}
+    assert mig.check_rule(rule) is rule
+    with pytest.raises(mig.MigError) as err:
+        mig.check_rule({"devices": ["all"]})
+    assert str(err.value).startswith("devices entry 'all' is neither 'all', a GPU index")
+
+
+def test_pending_disable_is_a_reset_to_do():
+    runner = Runner(mode="Enabled", pending="Disabled", gis=[])
+    result = _apply(runner, {"gpus": [{"mig_enabled": False}]})
+    assert (result["plan"], result["reset_required"]) == ([], [0])
