@@ -1,7 +1,8 @@
 """Bad input to mlinfra.gpu.gpu_node_base: a clear error that names the value, before anything changes.
 
 The role runs against localhost in check mode (so a mistake in these tests cannot touch the machine), and
-each case asserts the message and that the play recap shows no change.
+each case asserts the message and that the play recap shows no change. The last cases run the whole role in
+check mode on this (Debian) machine and read one value of its report.
 """
 import json
 import os
@@ -20,11 +21,11 @@ PLAY = """
 """
 
 
-def run_role(tmp_path, extra_vars):
+def run_role(tmp_path, extra_vars, callback="ansible.builtin.default"):
     play = tmp_path / "play.yml"
     play.write_text(PLAY)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
+               ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK=callback)
     bindir = os.path.dirname(sys.executable)
     cmd = [os.path.join(bindir, "ansible-playbook"), "-i", "localhost,", "--check", str(play),
            "-e", "ansible_python_interpreter=%s" % sys.executable,
@@ -77,3 +78,27 @@ def test_ca_entry_with_both_content_and_src_is_refused(tmp_path):
 def test_limits_entry_missing_a_key_is_refused(tmp_path):
     proc = run_role(tmp_path, {"gpu_node_base_limits": [{"domain": "*", "type": "-", "item": "memlock"}]})
     assert_failed_unchanged(proc, "value")
+
+
+def report_value(proc, key):
+    """The value of gpu_node_base_report[key] that the role's last task set, from the JSON callback's output."""
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    tasks = json.loads(proc.stdout)["plays"][0]["tasks"]
+    report = [t for t in tasks if t["task"]["name"].endswith("Report what the node has")]
+    assert len(report) == 1, [t["task"]["name"] for t in tasks]
+    return report[0]["hosts"]["localhost"]["ansible_facts"]["gpu_node_base_report"][key]
+
+
+@pytest.mark.integration
+def test_check_mode_reports_whether_the_sources_would_change(tmp_path):
+    # observed before the run: the role's source file is what the run would add
+    would_add = not os.path.exists("/etc/apt/sources.list.d/mlinfra-gpu-nonfree.sources")
+    proc = run_role(tmp_path, {"gpu_node_base_time_servers": ["127.0.0.1"]}, callback="ansible.builtin.json")
+    assert report_value(proc, "sources_changed") is would_add
+
+
+@pytest.mark.integration
+def test_unmanaged_sources_never_change(tmp_path):
+    proc = run_role(tmp_path, {"gpu_node_base_manage_sources": False, "gpu_node_base_time_servers": ["127.0.0.1"]},
+                    callback="ansible.builtin.json")
+    assert report_value(proc, "sources_changed") is False
