@@ -272,7 +272,7 @@ def test_fleet_playbook_drains_the_unhealthy_node(tmp_path):
     env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     env.setdefault("ANSIBLE_COLLECTIONS_PATH", os.path.join(ROOT, ".build", "collections"))
     playbook = shutil.which("ansible-playbook") or pytest.fail("the ansible-playbook CLI is not on PATH")
-    extra = {"mlinfra_gpu_hosts": "localhost", "gpu_health_become": False, "gpu_health_drain": True,
+    extra = {"mlinfra_gpu_hosts": "localhost", "ansible_become": False, "gpu_health_drain": True,
              "gpu_health_dcgm_level": 0, "gpu_health_scontrol": str(bin_dir / "scontrol"),
              "gpu_health_nvidia_smi_path": str(bin_dir / "nvidia-smi"),
              "gpu_health_journalctl_path": str(bin_dir / "journalctl"), "gpu_health_node_name": "gpu-node-07",
