@@ -371,8 +371,10 @@ def free_slices_text(gpu):
 def _entries(layout):
     if isinstance(layout, dict):
         return list(layout.items())
+    if not isinstance(layout, list):
+        raise MigError("mig_devices must be a mapping of profile to count or a list of profiles, got %r" % (layout,))
     entries = []
-    for item in layout or []:
+    for item in layout:
         if isinstance(item, dict):
             entries.append((item.get("profile"), item.get("count", 1)))
         else:

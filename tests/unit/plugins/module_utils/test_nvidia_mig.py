@@ -687,3 +687,9 @@ def test_listing_errors_and_signals():
     with pytest.raises(mig.MigError) as err:
         mig._execute(killed, {"gpu": 0, "argv": ["mig", "-i", "0", "-cgi", "9", "-C"]}, [])
     assert str(err.value) == "GPU 0: nvidia-smi mig -i 0 -cgi 9 -C failed (rc=-9): "
+
+
+def test_layout_of_the_wrong_shape_is_refused():
+    with pytest.raises(mig.MigError) as err:
+        mig.resolve_layout(_a30(), 7)
+    assert str(err.value) == "mig_devices must be a mapping of profile to count or a list of profiles, got 7"
