@@ -48,6 +48,8 @@ DEFAULTS = {
     "xid_ignore": [],
 }
 VERDICTS = ("pass", "warn", "fail")
+_NUMBERS = ("ecc_volatile_uncorrected_max", "ecc_aggregate_uncorrected_max", "retired_pages_warn", "retired_pages_fail",
+            "remapped_uncorrectable_warn", "temperature_warn", "temperature_fail", "nvlink_errors_max")
 
 
 class HealthError(Exception):
@@ -65,6 +67,15 @@ def thresholds(overrides):
         if key not in DEFAULTS:
             raise HealthError("unknown threshold %r; known: %s" % (key, ", ".join(sorted(DEFAULTS))))
         merged[key] = value
+    for key in _NUMBERS:
+        try:
+            merged[key] = int(merged[key])
+        except (TypeError, ValueError):
+            raise HealthError("threshold %s must be a whole number, got %r" % (key, merged[key]))
+    try:
+        merged["xid_ignore"] = [int(code) for code in merged["xid_ignore"]]
+    except (TypeError, ValueError):
+        raise HealthError("threshold xid_ignore must be a list of Xid codes, got %r" % (merged["xid_ignore"],))
     for key in ("pcie_width_below_max", "pcie_gen_below_max", "persistence_disabled"):
         if merged[key] not in VERDICTS:
             raise HealthError("threshold %s must be one of %s, got %r" % (key, ", ".join(VERDICTS), merged[key]))

@@ -227,6 +227,8 @@ def test_temperature_persistence_fabricmanager_thresholds():
     ({"temp_warn": 80}, "unknown threshold 'temp_warn'"),
     ({"pcie_gen_below_max": "ignore"}, "threshold pcie_gen_below_max must be one of pass, warn, fail, got 'ignore'"),
     ({"throttle_warn": ["sw_power_capped"]}, "threshold throttle_warn names unknown throttle reasons sw_power_capped"),
+    ({"temperature_warn": "hot"}, "threshold temperature_warn must be a whole number, got 'hot'"),
+    ({"xid_ignore": ["thirteen"]}, "threshold xid_ignore must be a list of Xid codes, got ['thirteen']"),
 ])
 def test_bad_thresholds_are_refused(overrides, sentinel):
     with pytest.raises(health.HealthError) as err:
@@ -506,3 +508,8 @@ def test_third_run_edges():
     log = "\n".join(["kernel: NVRM: Xid (PCI:0000:aa:00): 79, GPU has fallen off the bus.",
                      "kernel: NVRM: GPU 0000:bb:00.0: GPU has fallen off the bus."])
     assert [e["bus"] for e in health.parse_xids(log)] == ["0000:aa:00", "0000:bb:00"]
+
+
+def test_thresholds_from_extra_vars_are_numbers():
+    limits = health.thresholds({"temperature_warn": "88", "xid_ignore": ["13"]})
+    assert (limits["temperature_warn"], limits["xid_ignore"]) == (88, [13])
