@@ -513,3 +513,8 @@ def test_third_run_edges():
 def test_thresholds_from_extra_vars_are_numbers():
     limits = health.thresholds({"temperature_warn": "88", "xid_ignore": ["13"]})
     assert (limits["temperature_warn"], limits["xid_ignore"]) == (88, [13])
+
+
+def test_aggregate_ecc_below_a_raised_limit_passes():
+    limits = health.thresholds({"ecc_aggregate_uncorrected_max": 5})
+    assert health.check_ecc({"ecc_volatile_uncorrected": 0, "ecc_aggregate_uncorrected": 2}, limits)["status"] == "pass"

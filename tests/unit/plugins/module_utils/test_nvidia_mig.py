@@ -693,3 +693,14 @@ def test_layout_of_the_wrong_shape_is_refused():
     with pytest.raises(mig.MigError) as err:
         mig.resolve_layout(_a30(), 7)
     assert str(err.value) == "mig_devices must be a mapping of profile to count or a list of profiles, got 7"
+
+
+def test_last_edges():
+    modes = "[N/A], GPU-0, 00000000:0A:00.0, [N/A], [N/A], NVIDIA A30\n" + A30_MODES
+    assert [row["index"] for row in mig.parse_modes(modes)] == [0]
+    parsed = mig.parse_command_output(_text("a100-40gb__guide__cgi_9_19_14_19.txt"))
+    assert [(g["profile"], g["profile_id"]) for g in parsed["created_gis"]] == [
+        ("3g.20gb", 9), ("1g.5gb", 19), ("2g.10gb", 14), ("1g.5gb", 19)]
+    modes = "0, GPU-1, 00000001:00:00.0, Enabled, Enabled, NVIDIA H100 NVL\n"
+    gpu = mig.gpu_states(modes, "", _text("h100-nvl__560.35.03__lgip.txt"), _text("h100-nvl__560.35.03__lgipp.txt"))[0]
+    assert mig.free_slices_text(gpu) == "8 of 8 (0,1,2,3,4,5,6,7)"
