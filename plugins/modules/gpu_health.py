@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mlinfra.gpu contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: gpu_health
+short_description: Read-only health checks of NVIDIA GPUs, with evidence and a verdict to gate on
+version_added: 0.2.0
+description:
+  - Runs read-only checks on every NVIDIA GPU of the host; each check gives V(pass), V(warn), V(fail) or V(skip)
+    (not reported by this GPU or driver) with its evidence.
+  - Checks - uncorrectable ECC errors (volatile fails, aggregate warns), retired pages (pending or too many),
+    row remapping (pending or failed), PCIe link below its maximum width (fails) or generation (warns unless the GPU
+    is idle), temperature, clock event (throttle) reasons, persistence mode, driver and fabric manager versions,
+    NVLink error counters, Xid errors in the kernel log of this boot (journal or dmesg) with their meaning and the
+    recommended action, and C(dcgmi diag -r N) when DCGM is installed and O(dcgm_diag_level) is above 0.
+  - Xids logged for a PCI address where C(nvidia-smi) lists no GPU (a GPU that has fallen off the bus) fail the node
+    check C(xid_unlisted_gpu).
+  - RV(healthy) is V(false) when any check fails; warnings do not make a GPU unhealthy.
+author:
+  - mlinfra.gpu maintainers (@mlinfra)
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same commands in check mode.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+options:
+  thresholds:
+    description:
+      - Overrides of the limits and verdicts. Keys and defaults - C(ecc_volatile_uncorrected_max=0) (above fails),
+        C(ecc_aggregate_uncorrected_max=0) (above warns), C(retired_pages_warn=1), C(retired_pages_fail=60),
+        C(remapped_uncorrectable_warn=1), C(temperature_warn=85), C(temperature_fail=95),
+        C(pcie_width_below_max=fail), C(pcie_gen_below_max=warn), C(persistence_disabled=warn) (verdicts V(pass),
+        V(warn) or V(fail)), C(throttle_fail=[hw_slowdown, hw_thermal_slowdown, hw_power_brake_slowdown]),
+        C(throttle_warn=[sw_thermal_slowdown]), C(nvlink_errors_max=0) (above warns), C(xid_ignore=[]) (Xid codes
+        not judged).
+    type: dict
+    default: {}
+  kernel_log:
+    description: Where Xids are read - the journal of this boot, C(dmesg), the first that works (V(auto)) or nowhere.
+    type: str
+    choices: [auto, journal, dmesg, none]
+    default: auto
+  dcgm_diag_level:
+    description: Run C(dcgmi diag -r LEVEL) when C(dcgmi) is installed; V(0) does not run it. Level 3 takes minutes.
+    type: int
+    choices: [0, 1, 2, 3, 4]
+    default: 1
+  nvlink:
+    description: Read the NVLink error counters (C(nvidia-smi nvlink -e)).
+    type: bool
+    default: true
+  nvidia_smi_path:
+    description: Path of C(nvidia-smi); by default searched on E(PATH) and in the C(sbin) directories.
+    type: path
+  dcgmi_path:
+    description: Path of C(dcgmi); by default searched on E(PATH). Not found, the DCGM check is skipped.
+    type: path
+  fabricmanager_path:
+    description: Path of C(nv-fabricmanager); by default searched on E(PATH). Not found, the version check is skipped.
+    type: path
+  journalctl_path:
+    description: Path of C(journalctl); by default searched on E(PATH).
+    type: path
+  dmesg_path:
+    description: Path of C(dmesg); by default searched on E(PATH). Reading it may need root.
+    type: path
+notes:
+  - Commands run with C(LANG=C) and C(LC_ALL=C); argument lists, no shell.
+  - Verified against recorded outputs (nvidia-smi queries of H100 and RTX GPUs, C(-q) memory sections of A100, real
+    Xid kernel-log lines, C(dcgmi diag) of DCGM 3.3.9 and 4.0.0) and a fake C(nvidia-smi); AMD GPUs are not checked.
+seealso:
+  - name: GPU operations documentation
+    description: Checks, thresholds, Xid table and the fleet playbook.
+    link: https://github.com/mlinfra/gpu/tree/main/docs/gpu_ops.md
+  - name: NVIDIA Xid catalogue
+    description: Meaning and resolution of each Xid.
+    link: https://docs.nvidia.com/deploy/xid-errors/analyzing-xid-catalog.html
+"""
+
+EXAMPLES = r"""
+- name: Check the GPUs
+  mlinfra.gpu.gpu_health:
+    dcgm_diag_level: 1
+  register: health
+
+- name: Stop here when a GPU is sick
+  ansible.builtin.assert:
+    that: health.healthy
+    fail_msg: "{{ health.reason }}"
+
+- name: Warmer data centre, hotter limits, Xid 13 is the users' business
+  mlinfra.gpu.gpu_health:
+    thresholds:
+      temperature_warn: 88
+      xid_ignore: [13]
+"""
+
+RETURN = r"""
+healthy:
+  description: V(true) when no check failed (on any GPU or on the node).
+  returned: always
+  type: bool
+  sample: false
+failing:
+  description: Failing checks by C(gpuN) and C(node); empty when healthy.
+  returned: always
+  type: dict
+  sample: {gpu0: [ecc, xid]}
+reason:
+  description: The failing checks in one line, suitable as a Slurm drain reason.
+  returned: always
+  type: str
+  sample: "gpu0: ecc, xid"
+gpus:
+  description:
+    - One entry per GPU - C(index), C(uuid), C(name), C(pci_bus_id), C(healthy), C(failing), C(warnings) and
+      C(checks) (each C(check), C(status), C(evidence)).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - index: 0
+      healthy: false
+      failing: [row_remap]
+      checks:
+        - {check: row_remap, status: fail, evidence: "remapped rows: correctable 1, uncorrectable 0, pending yes, ..."}
+node_checks:
+  description: Checks of the node - C(dcgm_diag), C(xid_unlisted_gpu), C(kernel_log).
+  returned: always
+  type: list
+  elements: dict
+dcgm:
+  description: The parsed C(dcgmi diag) report (C(version), C(driver), C(tests)) or V(null) when not run.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mlinfra.gpu.plugins.module_utils._gpu_health import HealthError, collect
+
+_ENV = {"LANG": "C", "LC_ALL": "C"}
+_TOOLS = (("nvidia-smi", "nvidia_smi_path"), ("dcgmi", "dcgmi_path"), ("nv-fabricmanager", "fabricmanager_path"),
+          ("journalctl", "journalctl_path"), ("dmesg", "dmesg_path"))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            thresholds=dict(type="dict", default={}),
+            kernel_log=dict(type="str", default="auto", choices=["auto", "journal", "dmesg", "none"]),
+            dcgm_diag_level=dict(type="int", default=1, choices=[0, 1, 2, 3, 4]),
+            nvlink=dict(type="bool", default=True),
+            nvidia_smi_path=dict(type="path"),
+            dcgmi_path=dict(type="path"),
+            fabricmanager_path=dict(type="path"),
+            journalctl_path=dict(type="path"),
+            dmesg_path=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    tools = dict((name, params[option] or module.get_bin_path(name)) for name, option in _TOOLS)
+
+    def run(argv):
+        return module.run_command(argv, environ_update=_ENV)
+
+    try:
+        result = collect(run, tools, params)
+    except HealthError as exc:
+        module.fail_json(msg=str(exc), **exc.context)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
