@@ -14,9 +14,11 @@ __metaclass__ = type
 
 import json
 import os
+from http.client import HTTPException, IncompleteRead
 import re
 import socket
 import subprocess
+import time
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
@@ -32,6 +34,12 @@ _TRAILING_PAREN = re.compile(r"^(?P<body>.*?)(?:\((?P<extra>[^()]*)\))?$")
 # The fields read from `scontrol show node --oneliner`; their values never contain spaces (Reason is handled apart).
 _ONELINER_FIELDS = re.compile(r"(?:^|\s)(NodeName|NodeAddr|NodeHostName|State|Partitions|CPUTot|RealMemory|Gres)=(\S*)")
 _REASON_STAMP = re.compile(r"\s*\[[^\]\[]*@[^\]\[]*\]\s*$")
+# Answers worth another try: a proxy or slurmrestd that is restarting or overloaded.
+RETRY_HTTP_STATUS = (502, 503, 504)
+# Network failures worth another try (http.client.RemoteDisconnected is a ConnectionResetError; socket.timeout is
+# TimeoutError). A refused connection or an unknown host name is a configuration error: reported at once.
+_TRANSIENT_ERRORS = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, TimeoutError, socket.timeout,
+                     IncompleteRead)
 
 
 class SlurmSourceError(Exception):
@@ -274,9 +282,15 @@ def _error_messages(errors):
 
 
 class SlurmRestClient:
-    """Reads ``GET /slurm/<version>/nodes`` from slurmrestd with JWT headers."""
+    """Reads ``GET /slurm/<version>/nodes`` from slurmrestd with JWT headers.
 
-    def __init__(self, url, user, token, api_version="auto", timeout=30, validate_certs=True, opener=None):
+    Transient failures (connection reset, timeout, HTTP 502/503/504) are retried up to ``retries`` times, waiting
+    ``retry_backoff`` seconds, then twice as long each time; no new try starts once ``retry_max_time`` seconds would
+    be passed.
+    """
+
+    def __init__(self, url, user, token, api_version="auto", timeout=30, validate_certs=True, opener=None, retries=3,
+                 retry_backoff=1.0, retry_max_time=60, sleep=None, clock=None):
         if not url:
             raise SlurmSourceError("no slurmrestd URL (set 'url' or SLURM_RESTD_URL)")
         if not re.match(r"^https?://", url):
@@ -284,9 +298,13 @@ class SlurmRestClient:
         if not token:
             raise SlurmSourceError("no JWT token (set 'token' or SLURM_JWT)")
         if not user:
-            raise SlurmSourceError("no user name for X-SLURM-USER-NAME (set 'user' or SLURM_REST_USER)")
+            raise SlurmSourceError("no user name for X-SLURM-USER-NAME: set the option 'user' or the environment variable "
+                                   "SLURM_REST_USER to the user the JWT token was made for ($USER is not used)")
         if api_version != "auto" and api_version not in REST_API_VERSIONS:
             raise SlurmSourceError("api_version must be auto or one of %s, got %r" % (", ".join(REST_API_VERSIONS), api_version))
+        for name, value in (("retries", retries), ("retry_backoff", retry_backoff), ("retry_max_time", retry_max_time)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise SlurmSourceError("%s must be a number of at least 0, got %r" % (name, value))
         self.url = url.rstrip("/")
         self.user = user
         self.token = token
@@ -294,23 +312,48 @@ class SlurmRestClient:
         self.timeout = timeout
         self.validate_certs = validate_certs
         self.opener = opener or open_url
+        self.retries = retries
+        self.retry_backoff = retry_backoff
+        self.retry_max_time = retry_max_time
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.monotonic
 
-    def _get(self, version):
-        url = "%s/slurm/%s/nodes" % (self.url, version)
+    def _attempt(self, url):
+        """``(status, body, None)``, or ``(status or None, body, why)`` for a transient failure worth another try."""
         headers = {"X-SLURM-USER-NAME": self.user, "X-SLURM-USER-TOKEN": self.token, "Accept": "application/json"}
         try:
             response = self.opener(url, method="GET", headers=headers, timeout=self.timeout,
                                    validate_certs=self.validate_certs)
-            return response.getcode(), response.read()
+            return response.getcode(), response.read(), None
         except HTTPError as e:
             try:
                 body = e.read()
             except Exception:  # pylint: disable=broad-except
                 body = b""
-            return e.code, body
-        except (URLError, socket.timeout, ConnectionError, OSError) as e:
+            if e.code in RETRY_HTTP_STATUS:
+                return e.code, body, "HTTP %s %s" % (e.code, body.decode("utf-8", "replace").strip()[:200])
+            return e.code, body, None
+        except (URLError, HTTPException, OSError) as e:
             reason = getattr(e, "reason", e)
+            if isinstance(e, _TRANSIENT_ERRORS) or isinstance(reason, _TRANSIENT_ERRORS):
+                return None, b"", "%s: %s" % (type(reason).__name__, reason)
             raise SlurmSourceError("cannot reach slurmrestd at %s: %s" % (self.url, reason))
+
+    def _get(self, version):
+        url = "%s/slurm/%s/nodes" % (self.url, version)
+        start = self.clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            status, body, why = self._attempt(url)
+            if why is None:
+                return status, body
+            delay = self.retry_backoff * 2 ** (attempt - 1)
+            elapsed = self.clock() - start
+            if attempt > self.retries or elapsed + delay > self.retry_max_time:
+                raise SlurmSourceError("%s: gave up after %d attempt(s) in %.1fs (retries=%s, retry_max_time=%s): %s"
+                                       % (url, attempt, elapsed, self.retries, self.retry_max_time, why))
+            self.sleep(delay)
 
     def get_nodes(self):
         """Raw ``{"format": "json", "data": {...}, "api_version": v}``; raises SlurmSourceError with the cause."""

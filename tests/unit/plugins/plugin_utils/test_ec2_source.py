@@ -151,7 +151,7 @@ def test_fetch_paginates_and_fetches_each_type_once():
     region = raw["regions"]["us-east-1"]
     assert [i["InstanceId"] for i in region["instances"]] == ["i-0", "i-1", "i-2", "i-3", "i-4"]
     assert [c for c in calls if c[0] == "describe_instance_types"] == [("describe_instance_types", ["p5.48xlarge", "t3.micro"])]
-    assert session.client_calls == [("ec2", "us-east-1", "http://127.0.0.1:5000", {"max_attempts": 4, "mode": "standard"})]
+    assert session.client_calls == [("ec2", "us-east-1", "http://127.0.0.1:5000", {"total_max_attempts": 4, "mode": "standard"})]
     assert region["instances"][0]["LaunchTime"] == "2025-01-02T03:04:05+00:00"
     assert "BlockDeviceMappings" not in region["instances"][0]
     assert region["instance_types"]["t3.micro"] == {"GpuInfo": None, "VCpus": 2, "MemoryMiB": 1024}

@@ -1,0 +1,160 @@
+"""The fast DescribeInstances reader against botocore's own parser: same responses, identical hostvars.
+
+The responses are real moto bodies (tests/unit/fixtures/inventory/README.md) served over HTTP on 127.0.0.1 to a real
+boto3 client, so each path runs exactly as in production: the only difference is the ``fast_parse`` switch.
+"""
+import os
+import re
+
+import botocore
+import pytest
+
+from ansible_collections.mlinfra.gpu.plugins.plugin_utils import _ec2
+from ansible_collections.mlinfra.gpu.plugins.plugin_utils._ec2 import (
+    FastInstancesParser,
+    Ec2GpuSource,
+    botocore_version,
+    fast_parser_refusal,
+    instance_hostvars,
+)
+from local_servers import ec2
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "inventory")
+CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def body(name):
+    with open(os.path.join(FIXTURES, name), "rb") as f:
+        return f.read()
+
+
+PAGE_1 = body("ec2_moto_describe_instances_paged_1.xml")
+PAGE_2 = body("ec2_moto_describe_instances_paged_2.xml")
+SINGLE = body("ec2_moto_describe_instances_page1.xml")
+TYPES = body("ec2_moto_describe_instance_types.xml")
+TOKEN = re.search(rb"<nextToken>([^<]+)</nextToken>", PAGE_1).group(1).decode()
+
+
+@pytest.fixture(autouse=True)
+def no_aws_config(monkeypatch, tmp_path):
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
+                 "AWS_ENDPOINT_URL_EC2", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def fetch(pages, fast):
+    """Raw data, hostvars by instance id, the source and its log, for ``pages`` served to a real client."""
+    log = []
+    with ec2({"DescribeInstances": [pages], "DescribeInstanceTypes": [(200, TYPES)]}) as server:
+        source = Ec2GpuSource(["us-east-1"], endpoint_url=server.url, credentials=CREDS, max_attempts=1,
+                              fast_parse=fast, log=log.append, page_size=5)
+        raw = source.fetch()
+    region = raw["regions"]["us-east-1"]
+    hostvars = dict((i["InstanceId"], instance_hostvars(i, "us-east-1", region["instance_types"].get(i["InstanceType"])))
+                    for i in region["instances"])
+    return raw, hostvars, source, log
+
+
+PAGED = {None: (200, PAGE_1), TOKEN: (200, PAGE_2)}
+
+
+@pytest.mark.parametrize("pages, count", [(PAGED, 8), ({None: (200, SINGLE)}, 4)], ids=["two-pages", "one-page"])
+def test_both_paths_give_identical_hostvars(pages, count):
+    fast_raw, fast, fast_source, fast_log = fetch(pages, True)
+    slow_raw, slow, slow_source, slow_log = fetch(pages, False)
+    assert [(h.fast, h.slow) for h in fast_source.hooks] == [(len(pages), 0)]
+    assert slow_source.hooks == []
+    assert slow_log == ["ec2_gpu: fast_parser is false: using botocore's parser"]
+    assert fast_log == ["ec2_gpu: DescribeInstances pages read by the fast reader: %d, by botocore's parser: 0" % len(pages)]
+    assert len(fast) == count
+    assert fast == slow
+    assert fast_raw == slow_raw  # the cache holds the same data too
+
+
+def test_the_recorded_fleet_as_both_paths_read_it():
+    """One exact expectation per awkward instance, so 'identical' cannot mean 'identically wrong'."""
+    _raw, fast, _source, _log = fetch(PAGED, True)
+    by_name = dict((h["ec2_tags"].get("Name"), h) for h in fast.values() if h["ec2_tags"].get("Name"))
+    assert sorted(by_name) == ["l40s-box", "{{ lookup('pipe','id') }} & <x>", "\u00e9quipe-inf\u00e9rence"]
+    assert by_name["\u00e9quipe-inf\u00e9rence"]["ec2_tags"] == {"Name": "\u00e9quipe-inf\u00e9rence", "empty": "",
+                                                                 "team": "inference"}
+    stopped = [h for h in fast.values() if h["ec2_state"] == "stopped"]
+    assert [(h["ec2_instance_type"], h["ec2_public_ip_address"], h["ec2_public_dns_name"]) for h in stopped] == [
+        ("t3.micro", None, None)]
+    untagged = [h for h in fast.values() if not h["ec2_tags"]]
+    assert [(h["ec2_instance_type"], h["gpu_models"], h["gpu_count"]) for h in untagged] == [("g4dn.xlarge", ["t4"], 1)]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", by_name["l40s-box"]["ec2_launch_time"])
+
+
+def test_untested_botocore_uses_botocores_parser(monkeypatch):
+    expected = fetch(PAGED, True)[1]
+    monkeypatch.setattr(botocore, "__version__", "1.45.0")
+    _raw, hostvars, source, log = fetch(PAGED, True)
+    assert source.hooks == []
+    assert log == ["ec2_gpu: botocore 1.45.0 is not a version the fast DescribeInstances reader was tested with "
+                   "(1.31.0 to before 1.45.0): using botocore's parser"]
+    assert hostvars == expected
+
+
+def test_unexpected_page_falls_back_to_botocore():
+    """A first page the reader does not expect (another root element) goes to botocore; the second stays fast."""
+    expected = fetch(PAGED, True)[1]
+    odd = PAGE_1.replace(b"<DescribeInstancesResponse ", b"<DescribeInstancesResult ").replace(
+        b"</DescribeInstancesResponse>", b"</DescribeInstancesResult>")
+    _raw, hostvars, source, log = fetch({None: (200, odd), TOKEN: (200, PAGE_2)}, True)
+    assert [(h.fast, h.slow) for h in source.hooks] == [(1, 1)]
+    assert log == ["ec2_gpu: fast DescribeInstances reader: UnexpectedResponse: root element is DescribeInstancesResult, "
+                   "not DescribeInstancesResponse; botocore's parser reads this page",
+                   "ec2_gpu: DescribeInstances pages read by the fast reader: 1, by botocore's parser: 1"]
+    assert hostvars == expected
+
+
+@pytest.mark.parametrize("kwargs, why", [
+    ({"response_dict": {"status_code": 200, "body": SINGLE}}, "botocore passed no response_dict/customized_response_dict"),
+    ({"response_dict": {"status_code": 200, "body": SINGLE.decode()}, "customized_response_dict": {}},
+     "the body is str, not bytes"),
+    ({"response_dict": {"status_code": 200, "body": b"<!doctype html><html>"}, "customized_response_dict": {}},
+     "ParseError: "),
+    ({"response_dict": {"status_code": 200, "body": SINGLE.replace(b"<instanceId>", b"<instanceID>").replace(
+        b"</instanceId>", b"</instanceID>")}, "customized_response_dict": {}},
+     "UnexpectedResponse: an instance without instanceId"),
+])
+def test_hook_leaves_unexpected_input_to_botocore(kwargs, why):
+    log = []
+    hook = FastInstancesParser(log.append)
+    before = dict(kwargs["response_dict"])
+    hook(**kwargs)
+    assert (hook.fast, hook.slow) == (0, 1)
+    assert kwargs["response_dict"] == before and kwargs.get("customized_response_dict", {}) == {}
+    assert len(log) == 1 and log[0].startswith("ec2_gpu: fast DescribeInstances reader: " + why)
+    assert log[0].endswith("; botocore's parser reads this page")
+
+
+def test_hook_leaves_error_responses_alone_without_counting():
+    hook = FastInstancesParser()
+    response = {"status_code": 503, "body": b"<Response><Errors><Error><Code>RequestLimitExceeded</Code></Error></Errors></Response>"}
+    custom = {}
+    hook(response_dict=response, customized_response_dict=custom)
+    assert (hook.fast, hook.slow, custom) == (0, 0, {})
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.44.8", (1, 44, 8)), ("1.45.0rc1", (1, 45)), ("2", (2,)), ("dev", ()), ("1.31.0.dev3", (1, 31, 0)),
+])
+def test_botocore_version(text, expected):
+    assert botocore_version(text) == expected
+
+
+@pytest.mark.parametrize("version, allowed", [
+    ("1.30.99", False), ("1.31.0", True), ("1.34.162", True), ("1.44.8", True), ("1.44.999", True), ("1.45.0", False),
+    ("2.0.0", False), ("1.45", False), ("1.31", True), ("1.45.0rc1", False), ("", False),
+])
+def test_fast_parser_version_guard(version, allowed):
+    assert (fast_parser_refusal(version) is None) is allowed
+
+
+def test_guard_range_is_the_documented_one():
+    assert _ec2.FAST_PARSER_BOTOCORE == ((1, 31, 0), (1, 45, 0))
