@@ -73,7 +73,8 @@ class ScriptedServer:
         parsed = urlparse(path)
         params = dict((k, v[0]) for k, v in parse_qs(body.decode("utf-8") if method == "POST" else parsed.query).items())
         with self.lock:
-            self.requests.append({"method": method, "path": parsed.path, "params": params, "headers": headers})
+            self.requests.append({"method": method, "path": parsed.path, "params": params,
+                                  "headers": dict((k.lower(), v) for k, v in headers.items())})
             return self.answer(method, parsed.path, params)
 
     def __enter__(self):
