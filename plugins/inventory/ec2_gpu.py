@@ -109,7 +109,7 @@ options:
       - Read C(DescribeInstances) responses with this plugin's own XML reader (a botocore C(before-parse) hook)
         instead of botocore's generic parser, which is most of the client time on large accounts. Both give the
         same hostvars.
-      - The reader only runs on the botocore versions it was tested with (1.31 to 1.44); on others, and for any
+      - The reader only runs on the botocore versions it was tested with (1.35.16 to 1.44); on others, and for any
         page it does not expect, botocore's parser is used and C(-vvv) says why.
       - Set to V(false) to always use botocore's parser.
     type: bool

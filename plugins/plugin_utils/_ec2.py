@@ -34,8 +34,9 @@ _XML_FIELDS = {"instanceId": "InstanceId", "instanceType": "InstanceType", "priv
                "keyName": "KeyName", "launchTime": "LaunchTime"}
 _SLIM_KEY = "MlinfraSlimInstances"
 # botocore versions the fast DescribeInstances reader was tested with (from, below): it relies on the before-parse
-# event and its customized_response_dict, which are botocore internals. Other versions get botocore's own parser.
-FAST_PARSER_BOTOCORE = ((1, 31, 0), (1, 45, 0))
+# event and its customized_response_dict, botocore internals that appeared in 1.35.16 (1.35.15 and 1.34.162 have
+# neither). Tested: 1.35.16, 1.40.0, 1.44.8. Other versions get botocore's own parser.
+FAST_PARSER_BOTOCORE = ((1, 35, 16), (1, 45, 0))
 
 
 class Ec2SourceError(Exception):
