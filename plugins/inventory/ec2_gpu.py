@@ -17,9 +17,12 @@ description:
     C(gpu_memory_mib) (per GPU) and C(ec2_*) hostvars (instance id, type, region, zone, state, addresses, tags,
     vCPUs, memory).
   - Adds the groups C(gpu) and C(gpu_<model>); use O(keyed_groups) for more (tags, instance type, region).
-  - Values from EC2 (tags, names) are marked unsafe and never templated.
+  - Values from EC2 that could carry a template (a tag value with C({) or C(}), for example) are marked unsafe and
+    never templated; C(ansible_host), addresses, ids, numbers and other strings stay plain, so
+    C(ansible-inventory --list) prints them as plain values (what AWX imports).
   - Credentials come from the usual boto3 chain (environment, profile, instance role) or the options below, and are
-    never printed. Throttled calls are retried with backoff (botocore retry modes).
+    never printed. Throttled calls are retried with backoff by botocore's retry handler (O(retry_mode),
+    O(max_attempts)); after the last attempt the inventory fails naming the region, the call and the error code.
   - The inventory cache stores the raw instance and instance type data; hostvars are derived after reading it.
   - Configuration files must end in C(.ec2_gpu.yml) or C(.ec2_gpu.yaml).
 author:
@@ -97,7 +100,9 @@ options:
     choices: [adaptive, standard, legacy]
     default: adaptive
   max_attempts:
-    description: Attempts per API call, first one included, before a throttled or failed call is an error.
+    description:
+      - Requests per API call, the first one included, before a throttled or failed call is an error (botocore's
+        C(total_max_attempts)).
     type: int
     default: 10
   timeout:

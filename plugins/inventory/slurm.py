@@ -19,7 +19,9 @@ description:
   - Adds the groups C(gpu), C(gpu_<model>), C(slurm_<partition>) and C(slurm_<state>).
   - Hostvars C(slurm_partitions), C(slurm_state), C(slurm_state_flags), C(slurm_cpus), C(slurm_real_memory_mb),
     C(slurm_gres), C(slurm_reason), C(slurm_address), C(slurm_hostname).
-  - Values from Slurm (node names, reasons, GRES) are marked unsafe and never templated.
+  - Values from Slurm that could carry a template (a drain reason with C({) or C(}), for example) are marked unsafe
+    and never templated; C(ansible_host), node names, numbers and other strings stay plain, so
+    C(ansible-inventory --list) prints them as plain values (what AWX imports).
   - The inventory cache stores the raw response; hostvars are derived after reading it.
   - Configuration files must be named C(slurm.yml), C(slurm.yaml), or end in C(.slurm.yml) / C(.slurm.yaml).
 author:

@@ -76,8 +76,8 @@ def test_plain_strings_template_to_themselves_and_unsafe_ones_are_not_templated(
 
 def run_inventory(path, extra_env=None):
     collections = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.path.join(ROOT, ".build", "collections")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_INVENTORY_ENABLED="mlinfra.gpu.slurm,mlinfra.gpu.ec2_gpu", ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
-               ANSIBLE_NOCOLOR="1", **(extra_env or {}))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_INVENTORY_ENABLED="mlinfra.gpu.slurm,mlinfra.gpu.ec2_gpu",
+               ANSIBLE_INVENTORY_UNPARSED_FAILED="true", ANSIBLE_NOCOLOR="1", **(extra_env or {}))
     proc = subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", str(path), "--list"], env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
