@@ -7,11 +7,44 @@ script: a list of actions consumed one per request, the last one repeated. Actio
 - ``"reset"``: close the connection with a TCP reset before answering (what a restarting proxy does);
 - ``("hang", seconds)``: answer nothing for that long, then close (a client timeout).
 """
+import os
+import re
 import socket
 import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "inventory")
+
+
+def fixture_bytes(name):
+    with open(os.path.join(FIXTURES, name), "rb") as f:
+        return f.read()
+
+
+class RecordedEc2:
+    """The EC2 bodies recorded from moto (tests/unit/fixtures/inventory/README.md)."""
+    PAGE_1 = fixture_bytes("ec2_moto_describe_instances_paged_1.xml")
+    PAGE_2 = fixture_bytes("ec2_moto_describe_instances_paged_2.xml")
+    SINGLE = fixture_bytes("ec2_moto_describe_instances_page1.xml")
+    TYPES = fixture_bytes("ec2_moto_describe_instance_types.xml")
+    TOKEN = re.search(rb"<nextToken>([^<]+)</nextToken>", PAGE_1).group(1).decode()
+    PAGES = {None: (200, PAGE_1), TOKEN: (200, PAGE_2)}  # DescribeInstances answers by NextToken
+    CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+@pytest.fixture
+def isolated_aws(monkeypatch, tmp_path):
+    """Only the credentials a test gives: no profile, config file or instance metadata of this machine."""
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
+                 "AWS_ENDPOINT_URL_EC2", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 # The EC2 query API's throttling answer (HTTP 503), as documented in the EC2 API reference ("Error codes").
 EC2_THROTTLED = (503, b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>RequestLimitExceeded</Code>'

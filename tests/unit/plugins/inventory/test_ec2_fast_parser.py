@@ -3,7 +3,6 @@
 The responses are real moto bodies (tests/unit/fixtures/inventory/README.md) served over HTTP on 127.0.0.1 to a real
 boto3 client, so each path runs exactly as in production: the only difference is the ``fast_parse`` switch.
 """
-import os
 import re
 
 import botocore
@@ -17,34 +16,13 @@ from ansible_collections.mlinfra.gpu.plugins.plugin_utils._ec2 import (
     fast_parser_refusal,
     instance_hostvars,
 )
-from local_servers import ec2
+from local_servers import RecordedEc2, ec2, isolated_aws  # noqa: F401  pylint: disable=unused-import
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "inventory")
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-def body(name):
-    with open(os.path.join(FIXTURES, name), "rb") as f:
-        return f.read()
-
-
-PAGE_1 = body("ec2_moto_describe_instances_paged_1.xml")
-PAGE_2 = body("ec2_moto_describe_instances_paged_2.xml")
-SINGLE = body("ec2_moto_describe_instances_page1.xml")
-TYPES = body("ec2_moto_describe_instance_types.xml")
-TOKEN = re.search(rb"<nextToken>([^<]+)</nextToken>", PAGE_1).group(1).decode()
+PAGE_1, PAGE_2, SINGLE = RecordedEc2.PAGE_1, RecordedEc2.PAGE_2, RecordedEc2.SINGLE
+TYPES, TOKEN, CREDS = RecordedEc2.TYPES, RecordedEc2.TOKEN, RecordedEc2.CREDS
 # The pinned botocore is one the reader was tested with; the tests also run under others (docs/inventory.md).
 TESTED_BOTOCORE = fast_parser_refusal(botocore.__version__) is None
-
-
-@pytest.fixture(autouse=True)
-def no_aws_config(monkeypatch, tmp_path):
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
-                 "AWS_ENDPOINT_URL_EC2", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+pytestmark = pytest.mark.usefixtures("isolated_aws")
 
 
 def fetch(pages, fast):
@@ -60,7 +38,7 @@ def fetch(pages, fast):
     return raw, hostvars, source, log
 
 
-PAGED = {None: (200, PAGE_1), TOKEN: (200, PAGE_2)}
+PAGED = RecordedEc2.PAGES
 
 
 @pytest.mark.parametrize("pages, count", [(PAGED, 8), ({None: (200, SINGLE)}, 4)], ids=["two-pages", "one-page"])

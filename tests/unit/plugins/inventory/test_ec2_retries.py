@@ -3,9 +3,7 @@
 The endpoint answers ``RequestLimitExceeded`` (HTTP 503 with the EC2 XML error body) a few times, then the
 DescribeInstances / DescribeInstanceTypes bodies recorded from moto (tests/unit/fixtures/inventory/README.md).
 """
-import os
 import random
-import re
 
 import pytest
 from ansible.errors import AnsibleParserError
@@ -13,34 +11,11 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 
 from ansible_collections.mlinfra.gpu.plugins.plugin_utils._ec2 import Ec2GpuSource, Ec2SourceError, instance_hostvars
-from local_servers import EC2_THROTTLED, ec2
+from local_servers import EC2_THROTTLED, RecordedEc2, ec2, isolated_aws  # noqa: F401  pylint: disable=unused-import
 from test_inventory_plugins import load_plugin
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "inventory")
-
-
-def body(name):
-    with open(os.path.join(FIXTURES, name), "rb") as f:
-        return f.read()
-
-
-PAGE_1 = body("ec2_moto_describe_instances_paged_1.xml")
-PAGE_2 = body("ec2_moto_describe_instances_paged_2.xml")
-TYPES = body("ec2_moto_describe_instance_types.xml")
-TOKEN = re.search(rb"<nextToken>([^<]+)</nextToken>", PAGE_1).group(1).decode()
-PAGES = {None: (200, PAGE_1), TOKEN: (200, PAGE_2)}
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-@pytest.fixture(autouse=True)
-def no_aws_config(monkeypatch, tmp_path):
-    """Only the credentials given here: no profile, config file or instance metadata of this machine."""
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
-                 "AWS_ENDPOINT_URL_EC2", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+PAGES, TYPES, TOKEN, CREDS = RecordedEc2.PAGES, RecordedEc2.TYPES, RecordedEc2.TOKEN, RecordedEc2.CREDS
+pytestmark = pytest.mark.usefixtures("isolated_aws")
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.mlinfra.gpu.plugins.plugin_utils import _unsafe
 from ansible_collections.mlinfra.gpu.plugins.plugin_utils._unsafe import can_carry_template, unsafe
-from local_servers import ec2
+from local_servers import RecordedEc2, ec2
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "inventory")
@@ -100,11 +100,7 @@ def test_slurm_list_output_shape(tmp_path):
 
 
 def test_ec2_list_output_shape(tmp_path):
-    with open(os.path.join(FIXTURES, "ec2_moto_describe_instances_page1.xml"), "rb") as f:
-        page = f.read()
-    with open(os.path.join(FIXTURES, "ec2_moto_describe_instance_types.xml"), "rb") as f:
-        types = f.read()
-    with ec2({"DescribeInstances": [(200, page)], "DescribeInstanceTypes": [(200, types)]}) as server:
+    with ec2({"DescribeInstances": [(200, RecordedEc2.SINGLE)], "DescribeInstanceTypes": [(200, RecordedEc2.TYPES)]}) as server:
         config = tmp_path / "t.ec2_gpu.yml"
         config.write_text("plugin: mlinfra.gpu.ec2_gpu\nregions: [us-east-1]\nendpoint_url: %s\nmax_attempts: 1\n"
                           "hostnames: [private-dns-name]\n" % server.url)
