@@ -18,8 +18,12 @@ from ansible_collections.mlinfra.gpu.plugins.plugin_utils._ec2 import (
 )
 from local_servers import RecordedEc2, ec2, isolated_aws  # noqa: F401  pylint: disable=unused-import
 
-PAGE_1, PAGE_2, SINGLE = RecordedEc2.PAGE_1, RecordedEc2.PAGE_2, RecordedEc2.SINGLE
-TYPES, TOKEN, CREDS = RecordedEc2.TYPES, RecordedEc2.TOKEN, RecordedEc2.CREDS
+PAGE_1 = RecordedEc2.PAGE_1
+PAGE_2 = RecordedEc2.PAGE_2
+SINGLE = RecordedEc2.SINGLE
+TYPES = RecordedEc2.TYPES
+TOKEN = RecordedEc2.TOKEN
+CREDS = RecordedEc2.CREDS
 # The pinned botocore is one the reader was tested with; the tests also run under others (docs/inventory.md).
 TESTED_BOTOCORE = fast_parser_refusal(botocore.__version__) is None
 pytestmark = pytest.mark.usefixtures("isolated_aws")

@@ -14,7 +14,10 @@ from ansible_collections.mlinfra.gpu.plugins.plugin_utils._ec2 import Ec2GpuSour
 from local_servers import EC2_THROTTLED, RecordedEc2, ec2, isolated_aws  # noqa: F401  pylint: disable=unused-import
 from test_inventory_plugins import load_plugin
 
-PAGES, TYPES, TOKEN, CREDS = RecordedEc2.PAGES, RecordedEc2.TYPES, RecordedEc2.TOKEN, RecordedEc2.CREDS
+PAGES = RecordedEc2.PAGES
+TYPES = RecordedEc2.TYPES
+TOKEN = RecordedEc2.TOKEN
+CREDS = RecordedEc2.CREDS
 pytestmark = pytest.mark.usefixtures("isolated_aws")
 
 
