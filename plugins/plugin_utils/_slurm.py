@@ -14,11 +14,11 @@ __metaclass__ = type
 
 import json
 import os
-from http.client import HTTPException, IncompleteRead
 import re
 import socket
 import subprocess
 import time
+from http.client import HTTPException, IncompleteRead
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
@@ -44,6 +44,10 @@ _TRANSIENT_ERRORS = (ConnectionResetError, ConnectionAbortedError, BrokenPipeErr
 
 class SlurmSourceError(Exception):
     """The Slurm source could not be read or returned something unusable; the message says what."""
+
+
+class _Transient(Exception):
+    """A slurmrestd failure worth another try; the message says what came back."""
 
 
 def _split_top_level(text, sep=","):
@@ -319,24 +323,24 @@ class SlurmRestClient:
         self.clock = clock or time.monotonic
 
     def _attempt(self, url):
-        """``(status, body, None)``, or ``(status or None, body, why)`` for a transient failure worth another try."""
+        """``(status, body)`` of one request; raises ``_Transient`` for a failure worth another try."""
         headers = {"X-SLURM-USER-NAME": self.user, "X-SLURM-USER-TOKEN": self.token, "Accept": "application/json"}
         try:
             response = self.opener(url, method="GET", headers=headers, timeout=self.timeout,
                                    validate_certs=self.validate_certs)
-            return response.getcode(), response.read(), None
+            return response.getcode(), response.read()
         except HTTPError as e:
             try:
                 body = e.read()
             except Exception:  # pylint: disable=broad-except
                 body = b""
             if e.code in RETRY_HTTP_STATUS:
-                return e.code, body, "HTTP %s %s" % (e.code, body.decode("utf-8", "replace").strip()[:200])
-            return e.code, body, None
+                raise _Transient("HTTP %s %s" % (e.code, body.decode("utf-8", "replace").strip()[:200]))
+            return e.code, body
         except (URLError, HTTPException, OSError) as e:
             reason = getattr(e, "reason", e)
             if isinstance(e, _TRANSIENT_ERRORS) or isinstance(reason, _TRANSIENT_ERRORS):
-                return None, b"", "%s: %s" % (type(reason).__name__, reason)
+                raise _Transient("%s: %s" % (type(reason).__name__, reason))
             raise SlurmSourceError("cannot reach slurmrestd at %s: %s" % (self.url, reason))
 
     def _get(self, version):
@@ -345,9 +349,10 @@ class SlurmRestClient:
         attempt = 0
         while True:
             attempt += 1
-            status, body, why = self._attempt(url)
-            if why is None:
-                return status, body
+            try:
+                return self._attempt(url)
+            except _Transient as e:
+                why = str(e)
             delay = self.retry_backoff * 2 ** (attempt - 1)
             elapsed = self.clock() - start
             if attempt > self.retries or elapsed + delay > self.retry_max_time:
