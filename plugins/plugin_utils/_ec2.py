@@ -189,7 +189,8 @@ class FastInstancesParser:
             return self._fallback("the body is %s, not bytes" % type(body).__name__)
         try:
             instances, token = parse_describe_instances_xml(body)
-        except Exception as e:  # pylint: disable=broad-except -- anything unexpected: botocore's parser decides
+        except Exception as e:  # pylint: disable=broad-except
+            # anything unexpected: botocore's parser decides
             return self._fallback("%s: %s" % (type(e).__name__, str(e)[:200]))
         self.fast += 1
         customized_response_dict[_SLIM_KEY] = instances

@@ -31,8 +31,8 @@ def test_list_groups_and_hostvars(moto_ec2, tmp_path):
     assert group_hosts(listing, "gpu_l40s") == sorted(ids["g6e.xlarge"])
     assert group_hosts(listing, "gpu_l4") == sorted(ids["g6.xlarge"])
     raw = listing["_meta"]["hostvars"]  # as AWX imports it: only what could carry a template is marked unsafe
-    assert raw[ids["p5.48xlarge"][0]]["ec2_tags"] == {"team": "research",
-                                                       "Name": {"__ansible_unsafe": "{{ lookup('pipe', 'id') }}"}}
+    unsafe_name = {"__ansible_unsafe": "{{ lookup('pipe', 'id') }}"}
+    assert raw[ids["p5.48xlarge"][0]]["ec2_tags"] == {"team": "research", "Name": unsafe_name}
     assert [type(raw[i]["ansible_host"]) for i in ids["g5.xlarge"]] == [str, str, str]
     hv = plain(raw)
     assert len(hv) == sum(len(v) for v in ids.values())

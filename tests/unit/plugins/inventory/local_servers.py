@@ -46,6 +46,7 @@ def isolated_aws(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
+
 # The EC2 query API's throttling answer (HTTP 503), as documented in the EC2 API reference ("Error codes").
 EC2_THROTTLED = (503, b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>RequestLimitExceeded</Code>'
                       b'<Message>Request limit exceeded.</Message></Error></Errors>'

@@ -48,7 +48,7 @@ def test_unsafe_marks_only_template_carrying_strings():
                      "pair": ("p", "{z}"), "tags": {"Name": "{{ lookup('pipe', 'id') }}", "team": "ml"}}
     assert [is_unsafe(value[k]) for k in ("ansible_host", "reason", "header")] == [False, True, True]
     assert [is_unsafe(v) for v in value["models"]] == [False, True]
-    assert [is_unsafe(v) for v in value["pair"]] == [False, True] and type(value["pair"]) is tuple
+    assert [is_unsafe(v) for v in value["pair"]] == [False, True] and isinstance(value["pair"], tuple)
     assert [is_unsafe(value["tags"][k]) for k in ("Name", "team")] == [True, False]
     assert [type(value[k]) for k in ("n", "ok", "mem")] == [int, bool, float]
 

@@ -379,7 +379,7 @@ def test_gres_count_suffixes(text, count):
     ("gpu:K", [{"name": "gpu", "type": "K", "count": 1, "extra": None}]),
     ("gpu: 2 ", [{"name": "gpu", "type": None, "count": 2, "extra": None}]),
     ("gpu:h100:2(S:0-1),(null),nic:1", [{"name": "gpu", "type": "h100", "count": 2, "extra": "S:0-1"},
-                                         {"name": "nic", "type": None, "count": 1, "extra": None}]),
+                                        {"name": "nic", "type": None, "count": 1, "extra": None}]),
     ("gpu:a:b:3", [{"name": "gpu", "type": "a:b", "count": 3, "extra": None}]),
     ("gpu:N/A:2", [{"name": "gpu", "type": None, "count": 2, "extra": None}]),
     ("(S:0)", []),
