@@ -509,3 +509,80 @@ def test_cli_runs_with_env_and_timeout(tmp_path):
     with pytest.raises(SlurmSourceError) as error:
         SlurmCliClient(str(slow), cli_format="text", timeout=0.2).get_nodes()
     assert str(error.value) == "%s show node --oneliner timed out after 0.2s" % slow
+
+
+# ---- exact messages and boundaries (each case kills a mutant the cases above let live)
+
+def test_gres_list_with_spaces_after_commas():
+    assert parse_gres("gpu:a100:4, gpu:v100:2, nic:1") == [
+        {"name": "gpu", "type": "a100", "count": 4, "extra": None}, {"name": "gpu", "type": "v100", "count": 2, "extra": None},
+        {"name": "nic", "type": None, "count": 1, "extra": None}]
+
+
+def test_oneliner_garbage_message_is_cut_at_120_characters():
+    line = "slurm_load_node error: " + "x" * 200
+    with pytest.raises(SlurmSourceError) as error:
+        nodes_from_raw({"format": "text", "data": line})
+    assert str(error.value) == "unexpected line in scontrol output (expected NodeName=...): %r" % line[:120]
+
+
+def test_json_node_without_name_message():
+    with pytest.raises(SlurmSourceError) as error:
+        nodes_from_raw({"format": "json", "data": {"nodes": [{"state": ["IDLE"], "reason": "r" * 300}]}})
+    text = json.dumps({"state": ["IDLE"], "reason": "r" * 300})[:200]
+    assert str(error.value) == "malformed node entry (no name): " + text
+
+
+@pytest.mark.parametrize("status, hint", [(501, True), (505, True), (500, True), (499, False)])
+def test_rest_token_hint_on_any_5xx_without_nodes(status, hint):
+    body = json.dumps({"nodes": [], "errors": [{"description": "Unspecified error", "error_number": -1}]}).encode()
+    with pytest.raises(SlurmSourceError) as error:
+        rest(FakeOpener({"v0.0.42": (status, body)}), api_version="v0.0.42").get_nodes()
+    expected = "slurmrestd http://127.0.0.1:6820/slurm/v0.0.42/nodes: HTTP %d, errors: Unspecified error (error -1)" % status
+    if hint:
+        expected += " (slurmrestd 22.05 answers a bad or expired JWT token this way: check the token and user)"
+    assert str(error.value) == expected
+
+
+@pytest.mark.parametrize("status", [404, 409, 422, 400])
+def test_rest_http_error_with_a_nodes_list_is_still_an_error(status):
+    with pytest.raises(SlurmSourceError) as error:
+        rest(FakeOpener({"v0.0.42": (status, b'{"nodes": []}')}), api_version="v0.0.42").get_nodes()
+    assert str(error.value) == 'slurmrestd http://127.0.0.1:6820/slurm/v0.0.42/nodes: HTTP %d {"nodes": []}' % status
+
+
+def test_rest_200_with_nodes_is_data():
+    raw = rest(FakeOpener({"v0.0.42": (200, b'{"nodes": [{"name": "n1"}]}')}), api_version="v0.0.42").get_nodes()
+    assert raw == {"format": "json", "api_version": "v0.0.42", "data": {"nodes": [{"name": "n1"}]}}
+
+
+def test_cli_not_json_message_is_cut_at_200_characters():
+    out = "<" * 300
+    with pytest.raises(SlurmSourceError) as error:
+        SlurmCliClient(cli_format="json", runner=FakeRunner({"json": (0, out, "")})).get_nodes()
+    assert str(error.value) == "scontrol --json show node printed something that is not JSON: %r" % out[:200]
+
+
+def test_cli_killed_by_a_signal_is_a_failure():
+    runner = FakeRunner({"json": (-9, "", ""), "text": (-15, "", "Terminated\n")})
+    with pytest.raises(SlurmSourceError) as error:
+        SlurmCliClient(cli_format="json", runner=runner).get_nodes()
+    assert str(error.value) == "scontrol --json show node failed (rc=-9): no error output"
+    with pytest.raises(SlurmSourceError) as error:
+        SlurmCliClient(cli_format="text", runner=runner).get_nodes()
+    assert str(error.value) == "scontrol show node --oneliner failed (rc=-15): Terminated"
+
+
+def test_cli_auto_falls_back_only_on_an_unknown_option():
+    runner = FakeRunner({"json": (-2, "", "scontrol: unrecognized option '--json'\n"), "text": (0, "", "")})
+    assert SlurmCliClient(cli_format="auto", runner=runner).get_nodes() == {"format": "text", "data": ""}
+    runner = FakeRunner({"json": (0, '{"nodes": []}', "scontrol: unknown option noise\n")})
+    assert SlurmCliClient(cli_format="auto", runner=runner).get_nodes() == {"format": "json", "data": {"nodes": []}}
+    assert runner.calls == [["scontrol", "--json", "show", "node"]]
+
+
+def test_cli_error_output_is_cut_at_500_characters():
+    err = "e" * 600
+    with pytest.raises(SlurmSourceError) as error:
+        SlurmCliClient(cli_format="text", runner=FakeRunner({"text": (1, "", err)})).get_nodes()
+    assert str(error.value) == "scontrol show node --oneliner failed (rc=1): " + "e" * 500
