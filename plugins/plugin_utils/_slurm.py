@@ -246,7 +246,7 @@ def nodes_from_raw(raw):
     """Normalised node dicts from the raw data a client returned (``{"format": "json"|"text", "data": ...}``)."""
     if not isinstance(raw, dict) or raw.get("format") not in ("json", "text"):
         raise SlurmSourceError("unknown raw data (cache from another version?)")
-    if raw["format"] == "text":
+    if raw["format"] == "text":  # pragma: no mutate: format is "json" or "text" (checked above), so >= "text" is == "text"
         return [_node_from_text(fields) for fields in parse_scontrol_oneliner(raw["data"])]
     data = raw["data"]
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):

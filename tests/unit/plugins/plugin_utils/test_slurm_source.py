@@ -586,3 +586,11 @@ def test_cli_error_output_is_cut_at_500_characters():
     with pytest.raises(SlurmSourceError) as error:
         SlurmCliClient(cli_format="text", runner=FakeRunner({"text": (1, "", err)})).get_nodes()
     assert str(error.value) == "scontrol show node --oneliner failed (rc=1): " + "e" * 500
+
+
+def test_rest_body_that_is_not_bytes():
+    """An opener (a proxy library, a test double) may hand back text or nothing instead of bytes."""
+    assert rest(FakeOpener({"v0.0.42": (200, '{"nodes": []}')}), api_version="v0.0.42").get_nodes()["data"] == {"nodes": []}
+    with pytest.raises(SlurmSourceError) as error:
+        rest(FakeOpener({"v0.0.42": (200, None)}), api_version="v0.0.42").get_nodes()
+    assert str(error.value) == "slurmrestd http://127.0.0.1:6820/slurm/v0.0.42/nodes: HTTP 200, response is not JSON: ''"
