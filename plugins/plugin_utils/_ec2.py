@@ -325,7 +325,7 @@ class Ec2GpuSource:
                     raise Ec2SourceError(_describe(e, region, "DescribeInstanceTypes"))
                 if len(chunk) == 1:
                     types[chunk[0]] = None  # unknown to this endpoint: no GPU details
-                    continue
+                    continue  # pragma: no mutate: a chunk of one is the last chunk (100 a call): break also ends the loop
                 for name in chunk:  # one unknown type spoils the whole call: ask one by one
                     types.update(self._instance_types(client, region, [name]))
             except BotoCoreError as e:

@@ -247,3 +247,43 @@ def test_fast_parser_hook_keeps_next_token_and_leaves_errors_alone():
     html = {"status_code": 200, "body": b"<!doctype html><html>"}
     hook(response_dict=html, customized_response_dict=custom)
     assert custom == {} and html["body"] == b"<!doctype html><html>"
+
+
+# ---- exact values the tests above let slip (each kills a mutant)
+
+def test_gpus_of_type_exact():
+    assert gpus_of_type(slim_type("p5.48xlarge")) == [{"name": "H100", "count": 8, "memory_mib": 81920, "vendor": "nvidia"}]
+    assert gpus_of_type(slim_type("g4ad.xlarge")) == [
+        {"name": "Radeon Pro V520", "count": 1, "memory_mib": 8192, "vendor": "amd"}]
+    other = {"GpuInfo": {"Gpus": [{"Name": "X1", "Manufacturer": "Xilinx", "Count": 2}, {"Name": "Y"}]}}
+    assert gpus_of_type(other) == [{"name": "X1", "count": 2, "memory_mib": None, "vendor": None},
+                                   {"name": "Y", "count": 0, "memory_mib": None, "vendor": None}]
+    unknown_name = {"GpuInfo": {"Gpus": [{"Name": "Z9", "Manufacturer": "NVIDIA", "Count": 1}]}}
+    assert gpu_hostvars(gpus_of_type(unknown_name))["gpu_vendor"] == "nvidia"
+
+
+def test_source_defaults():
+    source = Ec2GpuSource(["us-east-1"])
+    assert (source.max_attempts, source.retry_mode, source.timeout, source.fast_parse, source.page_size) == (
+        10, "adaptive", 60, True, 1000)
+    assert source.filters == [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]
+    assert (source.endpoint_url, source.credentials, source.hooks) == (None, {}, [])
+
+
+def test_missing_boto3_is_a_clear_error(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    with pytest.raises(Ec2SourceError) as error:
+        Ec2GpuSource(["us-east-1"]).fetch()
+    assert str(error.value) == "the Python library boto3 is required on the controller (pip install boto3)"
+
+
+def test_fast_reader_ignores_other_placement_fields():
+    """A dedicated-host instance has more placement fields (affinity, hostId) after the zone: only the zone is read."""
+    body = _xml("ec2_moto_describe_instances_page1.xml").replace(
+        b"<availabilityZone>us-east-1a</availabilityZone></placement>",
+        b"<availabilityZone>us-east-1a</availabilityZone><affinity>default</affinity><hostId>h-0a1b2c3d4e5f60718</hostId>"
+        b"</placement>", 1)
+    fast, _token = parse_describe_instances_xml(body)
+    slow = [_slim_instance(i) for r in _botocore_parse(body)["Reservations"] for i in r["Instances"]]
+    assert [i["AvailabilityZone"] for i in fast] == [i["AvailabilityZone"] for i in slow] == ["us-east-1a"] * 4
