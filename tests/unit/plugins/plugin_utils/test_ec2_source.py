@@ -7,7 +7,10 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 from botocore.parsers import ResponseParserError
 
+from ansible_collections.mlinfra.gpu.plugins.plugin_utils import _ec2
 from ansible_collections.mlinfra.gpu.plugins.plugin_utils._ec2 import (
+    botocore_version,
+    fast_parser_refusal,
     Ec2GpuSource,
     Ec2SourceError,
     FastInstancesParser,
@@ -287,3 +290,57 @@ def test_fast_reader_ignores_other_placement_fields():
     fast, _token = parse_describe_instances_xml(body)
     slow = [_slim_instance(i) for r in _botocore_parse(body)["Reservations"] for i in r["Instances"]]
     assert [i["AvailabilityZone"] for i in fast] == [i["AvailabilityZone"] for i in slow] == ["us-east-1a"] * 4
+
+
+# ---- the fast reader's guard and fallbacks (pure: no server)
+
+SINGLE = _xml("ec2_moto_describe_instances_page1.xml")
+
+
+@pytest.mark.parametrize("kwargs, why", [
+    ({"response_dict": {"status_code": 200, "body": SINGLE}}, "botocore passed no response_dict/customized_response_dict"),
+    ({"response_dict": {"status_code": 200, "body": SINGLE.decode()}, "customized_response_dict": {}},
+     "the body is str, not bytes"),
+    ({"response_dict": {"status_code": 200, "body": b"<!doctype html><html>"}, "customized_response_dict": {}},
+     "ParseError: "),
+    ({"response_dict": {"status_code": 200, "body": SINGLE.replace(b"<instanceId>", b"<instanceID>").replace(
+        b"</instanceId>", b"</instanceID>")}, "customized_response_dict": {}},
+     "UnexpectedResponse: an instance without instanceId"),
+])
+def test_hook_leaves_unexpected_input_to_botocore(kwargs, why):
+    log = []
+    hook = FastInstancesParser(log.append)
+    before = dict(kwargs["response_dict"])
+    hook(**kwargs)
+    assert (hook.fast, hook.slow) == (0, 1)
+    assert kwargs["response_dict"] == before and kwargs.get("customized_response_dict", {}) == {}
+    assert len(log) == 1 and log[0].startswith("ec2_gpu: fast DescribeInstances reader: " + why)
+    assert log[0].endswith("; botocore's parser reads this page")
+
+
+def test_hook_leaves_error_responses_alone_without_counting():
+    hook = FastInstancesParser()
+    response = {"status_code": 503, "body": b"<Response><Errors><Error><Code>RequestLimitExceeded</Code></Error></Errors></Response>"}
+    custom = {}
+    hook(response_dict=response, customized_response_dict=custom)
+    assert (hook.fast, hook.slow, custom) == (0, 0, {})
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.44.8", (1, 44, 8)), ("1.45.0rc1", (1, 45)), ("2", (2,)), ("dev", ()), ("1.31.0.dev3", (1, 31, 0)),
+])
+def test_botocore_version(text, expected):
+    assert botocore_version(text) == expected
+
+
+@pytest.mark.parametrize("version, allowed", [
+    ("1.34.162", False), ("1.35.15", False), ("1.35.16", True), ("1.40.0", True), ("1.44.8", True), ("1.44.999", True),
+    ("1.45.0", False), ("2.0.0", False), ("1.45", False), ("1.36", True), ("1.35", False), ("1.45.0rc1", False),
+    ("", False),
+])
+def test_fast_parser_version_guard(version, allowed):
+    assert (fast_parser_refusal(version) is None) is allowed
+
+
+def test_guard_range_is_the_documented_one():
+    assert _ec2.FAST_PARSER_BOTOCORE == ((1, 35, 16), (1, 45, 0))
