@@ -344,3 +344,35 @@ def test_fast_parser_version_guard(version, allowed):
 
 def test_guard_range_is_the_documented_one():
     assert _ec2.FAST_PARSER_BOTOCORE == ((1, 35, 16), (1, 45, 0))
+
+
+@pytest.mark.parametrize("error, message", [
+    (ResponseParserError("Unable to parse response (not well-formed), invalid XML received: " + "x" * 400),
+     "region us-east-1: DescribeInstanceTypes failed: malformed response: Unable to parse response (not well-formed), "
+     "invalid XML received: " + "x" * (300 - 66)),
+    (ClientError({"Error": {"Code": "UnauthorizedOperation", "Message": "You are not authorized"}}, "DescribeInstanceTypes"),
+     "region us-east-1: DescribeInstanceTypes failed: permission denied or bad credentials (UnauthorizedOperation: "
+     "You are not authorized)"),
+    (EndpointConnectionError(endpoint_url="http://127.0.0.1:1/"),
+     'region us-east-1: DescribeInstanceTypes failed: EndpointConnectionError: Could not connect to the endpoint URL: '
+     '"http://127.0.0.1:1/"'),
+])
+def test_describe_instance_types_errors(monkeypatch, error, message):
+    def broken(self, InstanceTypes):
+        raise error
+    monkeypatch.setattr(StubClient, "describe_instance_types", broken)
+    source, _calls, _session = make_source([{"Reservations": [{"Instances": [INSTANCE]}]}], {})
+    with pytest.raises(Ec2SourceError) as caught:
+        source.fetch()
+    assert str(caught.value) == message
+
+
+def test_more_than_100_types_are_asked_in_chunks_of_100():
+    instances = [dict(INSTANCE, InstanceId="i-%d" % n, InstanceType="t%03d.large" % n) for n in range(201)]
+    types = dict(("t%03d.large" % n, {"InstanceType": "t%03d.large" % n}) for n in range(201) if n != 200)
+    source, calls, _session = make_source([{"Reservations": [{"Instances": instances}]}], types)
+    raw = source.fetch()["regions"]["us-east-1"]["instance_types"]
+    asked = [len(c[1]) for c in calls if c[0] == "describe_instance_types"]
+    assert asked == [100, 100, 1]
+    assert len(raw) == 201 and raw["t200.large"] is None and raw["t000.large"] == {"GpuInfo": None, "VCpus": None,
+                                                                                   "MemoryMiB": None}
