@@ -594,3 +594,48 @@ def test_rest_body_that_is_not_bytes():
     with pytest.raises(SlurmSourceError) as error:
         rest(FakeOpener({"v0.0.42": (200, None)}), api_version="v0.0.42").get_nodes()
     assert str(error.value) == "slurmrestd http://127.0.0.1:6820/slurm/v0.0.42/nodes: HTTP 200, response is not JSON: ''"
+
+
+def test_gres_stray_closing_paren_does_not_swallow_the_next_item():
+    assert parse_gres("gpu:x)y:1,nic:2") == [{"name": "gpu", "type": "x)y", "count": 1, "extra": None},
+                                               {"name": "nic", "type": None, "count": 2, "extra": None}]
+
+
+def test_gres_nested_parens_keep_their_commas():
+    with pytest.raises(SlurmSourceError) as error:
+        parse_gres("gpu:a:1(S:(0),1),nic:1")
+    assert str(error.value) == "cannot read the count in GRES item 'gpu:a:1(S:(0),1)'"
+
+
+def test_rest_client_defaults():
+    client = SlurmRestClient("http://slurm:6820", "root", "tok")
+    assert (client.api_version, client.timeout, client.validate_certs, client.retries, client.retry_backoff,
+            client.retry_max_time) == ("auto", 30, True, 3, 1.0, 60)
+
+
+def test_rest_url_message():
+    with pytest.raises(SlurmSourceError) as error:
+        SlurmRestClient("slurm:6820", "root", "tok")
+    assert str(error.value) == "url must start with http:// or https://, got 'slurm:6820'"
+
+
+def test_rest_http_error_body_is_cut_at_200_characters():
+    body = b'{"nodes": [], "pad": "' + b"p" * 300 + b'"}'
+    with pytest.raises(SlurmSourceError) as error:
+        rest(FakeOpener({"v0.0.42": (418, body)}), api_version="v0.0.42").get_nodes()
+    assert str(error.value) == "slurmrestd http://127.0.0.1:6820/slurm/v0.0.42/nodes: HTTP 418 " + body.decode()[:200]
+
+
+def test_rest_no_nodes_list_message():
+    with pytest.raises(SlurmSourceError) as error:
+        rest(FakeOpener({"v0.0.42": (200, b'{"meta": {}}')}), api_version="v0.0.42").get_nodes()
+    assert str(error.value) == "slurmrestd http://127.0.0.1:6820/slurm/v0.0.42/nodes: malformed response: no 'nodes' list"
+
+
+def test_cli_real_command_failing(tmp_path):
+    script = tmp_path / "scontrol"
+    script.write_text("#!/bin/sh\necho 'slurm_load_node error: Unable to contact slurm controller' >&2\nexit 3\n")
+    script.chmod(0o755)
+    with pytest.raises(SlurmSourceError) as error:
+        SlurmCliClient(str(script), cli_format="text").get_nodes()
+    assert str(error.value) == "%s show node --oneliner failed (rc=3): slurm_load_node error: Unable to contact slurm controller" % script
