@@ -14,6 +14,7 @@ from ansible_collections.mlinfra.gpu.plugins.plugin_utils._ec2 import (
     Ec2GpuSource,
     Ec2SourceError,
     FastInstancesParser,
+    UnexpectedResponse,
     _filters,
     _slim_instance,
     parse_describe_instances_xml,
@@ -376,3 +377,60 @@ def test_more_than_100_types_are_asked_in_chunks_of_100():
     assert asked == [100, 100, 1]
     assert len(raw) == 201 and raw["t200.large"] is None and raw["t000.large"] == {"GpuInfo": None, "VCpus": None,
                                                                                    "MemoryMiB": None}
+
+
+def test_state_filter_is_added_next_to_other_filters():
+    assert _filters({"availability-zone": "us-east-1a"}, None, ["running"]) == [
+        {"Name": "availability-zone", "Values": ["us-east-1a"]}, {"Name": "instance-state-name", "Values": ["running"]}]
+    assert _filters({"vpc-id": "v"}, None, []) == [{"Name": "vpc-id", "Values": ["v"]}]
+
+
+@pytest.mark.parametrize("root", [b"DescribeInstanceStatusResponse", b"Response", b"A"])
+def test_other_root_elements_are_unexpected(root):
+    with pytest.raises(UnexpectedResponse) as error:
+        parse_describe_instances_xml(b"<" + root + b"/>")
+    assert str(error.value) == "root element is %s, not DescribeInstancesResponse" % root.decode()
+
+
+def test_fallback_message_is_cut_at_200_characters():
+    log = []
+    FastInstancesParser(log.append)(response_dict={"status_code": 200, "body": b"<" + b"A" * 250 + b"/>"},
+                                    customized_response_dict={})
+    why = ("root element is " + "A" * 250 + ", not DescribeInstancesResponse")[:200]
+    assert log == ["ec2_gpu: fast DescribeInstances reader: UnexpectedResponse: %s; botocore's parser reads this page" % why]
+
+
+def test_hook_without_a_status_code_leaves_the_page_alone():
+    custom = {}
+    hook = FastInstancesParser()
+    hook(response_dict={"body": SINGLE}, customized_response_dict=custom)
+    assert (hook.fast, hook.slow, custom) == (0, 0, {})
+
+
+def test_reservation_group_set_items_are_not_instances():
+    """EC2-Classic era reservations list security groups in the reservation's groupSet (items, like instances)."""
+    body = SINGLE.replace(b"<groupSet/><instancesSet>",
+                          b"<groupSet><item><groupId>sg-1</groupId><groupName>default</groupName></item></groupSet>"
+                          b"<instancesSet>", 1)
+    assert body != SINGLE
+    fast, _token = parse_describe_instances_xml(body)
+    slow = [_slim_instance(i) for r in _botocore_parse(body)["Reservations"] for i in r["Instances"]]
+    assert [i["InstanceId"] for i in fast] == [i["InstanceId"] for i in slow] and len(fast) == 4
+
+
+def test_bad_profile_is_a_clear_error(monkeypatch, tmp_path):
+    config = tmp_path / "config"
+    config.write_text("[profile other]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with pytest.raises(Ec2SourceError) as error:
+        Ec2GpuSource(["us-east-1"], credentials={"profile_name": "nope"}).fetch()
+    assert str(error.value) == "cannot create an AWS session: The config profile (nope) could not be found"
+
+
+def test_describe_instances_malformed_message_is_cut_at_300_characters():
+    error = ResponseParserError("Unable to parse response: " + "y" * 400)
+    source, _calls, _session = make_source(error)
+    with pytest.raises(Ec2SourceError) as caught:
+        source.fetch()
+    assert str(caught.value) == "region us-east-1: DescribeInstances failed: malformed response: " + str(error)[:300]
