@@ -101,7 +101,7 @@ def parse_gres(text):
                 gtype = parts[1]
             else:
                 count = parsed
-        elif len(parts) >= 3:
+        elif len(parts) >= 3:  # pragma: no mutate: len(parts) == 2 is the branch above, so >= 2 here is >= 3
             gtype = ":".join(parts[1:-1])
             parsed = _gres_count(parts[-1])
             if parsed is None:

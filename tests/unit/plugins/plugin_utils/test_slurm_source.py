@@ -639,3 +639,8 @@ def test_cli_real_command_failing(tmp_path):
     with pytest.raises(SlurmSourceError) as error:
         SlurmCliClient(str(script), cli_format="text").get_nodes()
     assert str(error.value) == "%s show node --oneliner failed (rc=3): slurm_load_node error: Unable to contact slurm controller" % script
+
+
+def test_cli_client_defaults():
+    client = SlurmCliClient()
+    assert (client.scontrol, client.cli_format, client.timeout, client.env) == ("scontrol", "auto", 60, None)
