@@ -1,5 +1,6 @@
 """slurmrestd client retries: a local slurmrestd on 127.0.0.1 that fails N times, then answers a recorded response."""
 import os
+import re
 import socket
 
 import pytest
@@ -60,8 +61,8 @@ def test_gives_up_after_the_retries_naming_the_url():
             client(server, retries=2).get_nodes()
         url = server.url
     assert len(server.requests) == 3
-    assert str(error.value).startswith(url + "/slurm/v0.0.42/nodes: gave up after 3 attempt(s) in 0.")
-    assert str(error.value).endswith("s (retries=2, retry_max_time=10): HTTP 503 Service Unavailable")
+    assert re.sub(r" in \d+\.\ds ", " in Ts ", str(error.value)) == (
+        url + "/slurm/v0.0.42/nodes: gave up after 3 attempt(s) in Ts (retries=2, retry_max_time=10): HTTP 503 Service Unavailable")
 
 
 def test_zero_retries_tries_once():
@@ -172,8 +173,9 @@ def test_plugin_gives_up_with_a_clear_error(tmp_path):
         url = server.url
     assert len(server.requests) == 2
     text = str(error.value)
-    assert text.startswith("slurm inventory (slurmrestd %s): %s/slurm/v0.0.42/nodes: gave up after 2 attempt(s) in " % (url, url))
-    assert text.endswith(" (retries=1, retry_max_time=60.0): HTTP 502 <html><body><h1>502 Bad Gateway</h1></body></html>")
+    assert re.sub(r" in \d+\.\ds ", " in Ts ", text) == (
+        "slurm inventory (slurmrestd %s): %s/slurm/v0.0.42/nodes: gave up after 2 attempt(s) in Ts (retries=1, "
+        "retry_max_time=60.0): HTTP 502 <html><body><h1>502 Bad Gateway</h1></body></html>" % (url, url))
 
 
 def test_plugin_rejects_negative_retries(tmp_path):
