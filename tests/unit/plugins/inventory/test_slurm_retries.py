@@ -41,8 +41,8 @@ def test_transient_failure_then_answer(failure):
 
 
 def test_timeout_then_answer():
-    with slurmrestd([("hang", 2), OK]) as server:
-        raw = client(server, timeout=0.3).get_nodes()
+    with slurmrestd([("hang", 4), OK]) as server:
+        raw = client(server, timeout=1.5).get_nodes()
     assert len(server.requests) == 2
     assert len(raw["data"]["nodes"]) == 11
 
