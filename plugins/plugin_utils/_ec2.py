@@ -323,7 +323,7 @@ class Ec2GpuSource:
             except ClientError as e:
                 if (e.response.get("Error") or {}).get("Code") != "InvalidInstanceType":
                     raise Ec2SourceError(_describe(e, region, "DescribeInstanceTypes"))
-                if len(chunk) == 1:
+                if len(chunk) == 1:  # pragma: no mutate: a chunk is never empty, so <= 1 is == 1
                     types[chunk[0]] = None  # unknown here: no GPU details  # pragma: no mutate: a chunk of one: [0] is [-1]
                     continue  # pragma: no mutate: a chunk of one is the last chunk (100 a call): break also ends the loop
                 for name in chunk:  # one unknown type spoils the whole call: ask one by one

@@ -362,7 +362,7 @@ class SlurmRestClient:
 
     def get_nodes(self):
         """Raw ``{"format": "json", "data": {...}, "api_version": v}``; raises SlurmSourceError with the cause."""
-        versions = REST_API_VERSIONS if self.api_version == "auto" else (self.api_version,)
+        versions = REST_API_VERSIONS if self.api_version == "auto" else (self.api_version,)  # pragma: no mutate: auto or v0.0.NN: only auto <= "auto"
         for version in versions:
             status, body = self._get(version)
             if status == 404 and self.api_version == "auto":
@@ -425,7 +425,7 @@ class SlurmCliClient:
             args = [self.scontrol, "--json", "show", "node"]
             rc, out, err = self.runner(args)
             unsupported = rc != 0 and re.search(r"unrecognized option|invalid option|unknown option", err)
-            if not (unsupported and self.cli_format == "auto"):
+            if not (unsupported and self.cli_format == "auto"):  # pragma: no mutate: auto, json or text: only auto <= "auto"
                 self._check(args, rc, err)
                 try:
                     data = json.loads(out)

@@ -200,3 +200,54 @@ def test_user_from_SLURM_REST_USER(tmp_path, monkeypatch):
     with slurmrestd([OK]) as server:
         parse(tmp_path, SLURM + "url: %s\n" % server.url)
     assert [r["headers"]["x-slurm-user-name"] for r in server.requests] == ["svc-ansible"]
+
+
+class Sequence:
+    """An opener that raises or answers from a list, one item per request."""
+
+    def __init__(self, items):
+        self.items, self.calls = list(items), 0
+
+    def __call__(self, url, method, headers, timeout, validate_certs):
+        self.calls += 1
+        item = self.items.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+
+class Answer:
+    def __init__(self, body):
+        self.body = body
+
+    def getcode(self):
+        return 200
+
+    def read(self):
+        return self.body
+
+
+@pytest.mark.parametrize("failure", [
+    _slurm.URLError(ConnectionResetError(104, "Connection reset by peer")),  # reset while sending: urllib wraps it
+    _slurm.URLError(socket.timeout("timed out")),                            # connect timeout: wrapped too
+    ConnectionResetError(104, "Connection reset by peer"),                    # reset while reading: raised as is
+    TimeoutError("The read operation timed out"),
+], ids=["urlerror-reset", "urlerror-timeout", "reset", "timeout"])
+def test_wrapped_and_bare_transient_errors_are_retried(failure):
+    opener = Sequence([failure, Answer(NODES_2411)])
+    rest = SlurmRestClient("http://slurm:6820", "root", "tok", api_version="v0.0.42", opener=opener, sleep=lambda s: None)
+    assert len(rest.get_nodes()["data"]["nodes"]) == 11
+    assert opener.calls == 2
+
+
+@pytest.mark.parametrize("failure, why", [
+    (_slurm.URLError(ConnectionRefusedError(111, "Connection refused")), "[Errno 111] Connection refused"),
+    (_slurm.URLError(socket.gaierror(-2, "Name or service not known")), "[Errno -2] Name or service not known"),
+])
+def test_configuration_errors_are_not_retried(failure, why):
+    opener = Sequence([failure, Answer(NODES_2411)])
+    rest = SlurmRestClient("http://slurm:6820", "root", "tok", api_version="v0.0.42", opener=opener, sleep=lambda s: None)
+    with pytest.raises(SlurmSourceError) as error:
+        rest.get_nodes()
+    assert str(error.value) == "cannot reach slurmrestd at http://slurm:6820: " + why
+    assert opener.calls == 1
