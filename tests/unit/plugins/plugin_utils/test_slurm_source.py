@@ -644,3 +644,11 @@ def test_cli_real_command_failing(tmp_path):
 def test_cli_client_defaults():
     client = SlurmCliClient()
     assert (client.scontrol, client.cli_format, client.timeout, client.env) == ("scontrol", "auto", 60, None)
+
+
+def test_rest_not_json_message_is_cut_at_200_characters():
+    body = b"<html>" + b"h" * 300
+    with pytest.raises(SlurmSourceError) as error:
+        rest(FakeOpener({"v0.0.42": (200, body)}), api_version="v0.0.42").get_nodes()
+    assert str(error.value) == "slurmrestd http://127.0.0.1:6820/slurm/v0.0.42/nodes: HTTP 200, response is not JSON: %r" % (
+        body.decode()[:200])
