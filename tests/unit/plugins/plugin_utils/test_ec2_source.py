@@ -434,3 +434,15 @@ def test_describe_instances_malformed_message_is_cut_at_300_characters():
     with pytest.raises(Ec2SourceError) as caught:
         source.fetch()
     assert str(caught.value) == "region us-east-1: DescribeInstances failed: malformed response: " + str(error)[:300]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2025-01-02T03:04:05.000Z", "2025-01-02T03:04:05+00:00"), ("2025-01-02T03:04:05Z", "2025-01-02T03:04:05+00:00"),
+    ("yesterday", "yesterday"),
+])
+def test_launch_time_forms(text, expected):
+    assert _ec2._iso(text) == expected
+
+
+def test_no_regions_given_means_the_sessions():
+    assert Ec2GpuSource(None).regions == [] and Ec2GpuSource(("a", "b")).regions == ["a", "b"]

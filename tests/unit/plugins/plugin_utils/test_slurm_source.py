@@ -652,3 +652,18 @@ def test_rest_not_json_message_is_cut_at_200_characters():
         rest(FakeOpener({"v0.0.42": (200, body)}), api_version="v0.0.42").get_nodes()
     assert str(error.value) == "slurmrestd http://127.0.0.1:6820/slurm/v0.0.42/nodes: HTTP 200, response is not JSON: %r" % (
         body.decode()[:200])
+
+
+def test_rest_auth_failure_message_is_cut_at_200_characters():
+    body = b"Authentication failure " + b"a" * 300
+    with pytest.raises(SlurmSourceError) as error:
+        rest(FakeOpener({"v0.0.42": (401, body)}), api_version="v0.0.42").get_nodes()
+    assert str(error.value) == (
+        "slurmrestd http://127.0.0.1:6820/slurm/v0.0.42/nodes: HTTP 401 %s - authentication failed or permission denied "
+        "for user 'ansible' (check the JWT token and user)" % body.decode()[:200])
+
+
+def test_cli_format_message():
+    with pytest.raises(SlurmSourceError) as error:
+        SlurmCliClient(cli_format="yaml")
+    assert str(error.value) == "cli_format must be auto, json or text, got 'yaml'"
