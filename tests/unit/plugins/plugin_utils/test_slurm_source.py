@@ -598,7 +598,7 @@ def test_rest_body_that_is_not_bytes():
 
 def test_gres_stray_closing_paren_does_not_swallow_the_next_item():
     assert parse_gres("gpu:x)y:1,nic:2") == [{"name": "gpu", "type": "x)y", "count": 1, "extra": None},
-                                               {"name": "nic", "type": None, "count": 2, "extra": None}]
+                                             {"name": "nic", "type": None, "count": 2, "extra": None}]
 
 
 def test_gres_nested_parens_keep_their_commas():
