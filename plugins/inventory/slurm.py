@@ -19,7 +19,9 @@ description:
   - Adds the groups C(gpu), C(gpu_<model>), C(slurm_<partition>) and C(slurm_<state>).
   - Hostvars C(slurm_partitions), C(slurm_state), C(slurm_state_flags), C(slurm_cpus), C(slurm_real_memory_mb),
     C(slurm_gres), C(slurm_reason), C(slurm_address), C(slurm_hostname).
-  - Values from Slurm (node names, reasons, GRES) are marked unsafe and never templated.
+  - Values from Slurm that could carry a template (a drain reason with C({) or C(}), for example) are marked unsafe
+    and never templated; C(ansible_host), node names, numbers and other strings stay plain, so
+    C(ansible-inventory --list) prints them as plain values (what AWX imports).
   - The inventory cache stores the raw response; hostvars are derived after reading it.
   - Configuration files must be named C(slurm.yml), C(slurm.yaml), or end in C(.slurm.yml) / C(.slurm.yaml).
 author:
@@ -45,11 +47,14 @@ options:
     env:
       - name: SLURM_RESTD_URL
   user:
-    description: User name sent as C(X-SLURM-USER-NAME) with the token.
+    description:
+      - User name sent as C(X-SLURM-USER-NAME) with the token; the user the token was made for (the user that ran
+        C(scontrol token), or C(username=) of C(scontrol token username=...)).
+      - Needed when O(source=rest). There is no fallback to C($USER), which is often unset or another account in
+        execution environments; without O(user) or C(SLURM_REST_USER) the plugin fails and names both.
     type: str
     env:
       - name: SLURM_REST_USER
-      - name: USER
   token:
     description:
       - JWT token for slurmrestd (C(scontrol token) prints one). Never printed by this plugin.
@@ -72,6 +77,23 @@ options:
     description: Seconds to wait for slurmrestd or for C(scontrol).
     type: int
     default: 30
+  retries:
+    description:
+      - How many times a slurmrestd request is tried again after a transient failure (connection reset, timeout,
+        HTTP 502, 503 or 504). Other failures (refused connection, bad token, HTTP 4xx/500) are reported at once.
+      - V(0) tries once.
+    type: int
+    default: 3
+  retry_backoff:
+    description: Seconds to wait before the first retry; each further retry waits twice as long as the one before.
+    type: float
+    default: 1.0
+  retry_max_time:
+    description:
+      - Seconds that all tries of one request may take together; no retry starts that would wait past it. The
+        error then names the URL, the number of attempts and the last failure.
+    type: float
+    default: 60
   scontrol_path:
     description: The C(scontrol) command used when O(source=cli).
     type: str
@@ -165,7 +187,9 @@ class InventoryModule(GpuInventoryMixin, BaseInventoryPlugin, Constructable, Cac
         self.SOURCE = "slurm inventory (slurmrestd %s)" % (self.get_option("url") or "<no url>")
         return SlurmRestClient(self.get_option("url"), self.get_option("user"), token.strip(),
                                api_version=self.get_option("api_version"), timeout=self.get_option("timeout"),
-                               validate_certs=self.get_option("validate_certs"))
+                               validate_certs=self.get_option("validate_certs"), retries=self.get_option("retries"),
+                               retry_backoff=self.get_option("retry_backoff"),
+                               retry_max_time=self.get_option("retry_max_time"))
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache=cache)

@@ -33,6 +33,10 @@ _XML_FIELDS = {"instanceId": "InstanceId", "instanceType": "InstanceType", "priv
                "architecture": "Architecture", "imageId": "ImageId", "vpcId": "VpcId", "subnetId": "SubnetId",
                "keyName": "KeyName", "launchTime": "LaunchTime"}
 _SLIM_KEY = "MlinfraSlimInstances"
+# botocore versions the fast DescribeInstances reader was tested with (from, below): it relies on the before-parse
+# event and its customized_response_dict, botocore internals that appeared in 1.35.16 (1.35.15 and 1.34.162 have
+# neither). Tested: 1.35.16, 1.40.0, 1.44.8. Other versions get botocore's own parser.
+FAST_PARSER_BOTOCORE = ((1, 35, 16), (1, 45, 0))
 
 
 class Ec2SourceError(Exception):
@@ -65,20 +69,49 @@ def _local(tag):
     return tag.rsplit("}", 1)[-1]
 
 
+class UnexpectedResponse(ValueError):
+    """A DescribeInstances body the fast reader does not know how to read; botocore's parser reads it instead."""
+
+
+def botocore_version(text):
+    """``"1.44.8"`` -> ``(1, 44, 8)``; parts after the first that is not a number are dropped (``1.45.0rc1`` ->
+    ``(1, 45)``)."""
+    numbers = []
+    for part in str(text).split("."):
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    return tuple(numbers)
+
+
+def fast_parser_refusal(version_text, tested=FAST_PARSER_BOTOCORE):
+    """None when the fast reader may run with this botocore, else why not (for the -vvv message)."""
+    version = botocore_version(version_text)
+    version += (0,) * (3 - len(version))  # "1.45" is 1.45.0  # pragma: no mutate: more zero padding compares the same with 3-part bounds
+    low, below = tested
+    if low <= version < below:
+        return None
+    return ("botocore %s is not a version the fast DescribeInstances reader was tested with (%s to before %s): using "
+            "botocore's parser" % (version_text, ".".join(map(str, low)), ".".join(map(str, below))))
+
+
 def parse_describe_instances_xml(body):
     """Slim instances and the next page token from a DescribeInstances XML body (the EC2 query protocol).
 
     The same dicts as ``_slim_instance`` makes from botocore's parsed response, read with ElementTree only, because
-    botocore's generic parser is most of the time spent on large accounts. Raises ``ET.ParseError`` on bad XML.
+    botocore's generic parser is most of the time spent on large accounts. Raises ``ET.ParseError`` on bad XML and
+    ``UnexpectedResponse`` on XML that is not a DescribeInstances response it can read.
     """
     root = ET.fromstring(body)
+    if _local(root.tag) != "DescribeInstancesResponse":
+        raise UnexpectedResponse("root element is %s, not DescribeInstancesResponse" % _local(root.tag))
     instances = []
     token = None
     for child in root:
         name = _local(child.tag)
-        if name == "nextToken":
+        if name == "nextToken":  # pragma: no mutate: the other root children (requestId, reservationSet) sort after it
             token = child.text
-        elif name != "reservationSet":
+        elif name != "reservationSet":  # pragma: no mutate: the other child, requestId, sorts before it
             continue
         for reservation in child:
             for section in reservation:
@@ -98,7 +131,7 @@ def _slim_xml_instance(item):
             slim[key] = field.text or ""
         elif name == "instanceState":
             for sub in field:
-                if _local(sub.tag) == "name":
+                if _local(sub.tag) == "name":  # pragma: no mutate: instanceState holds code and name only
                     slim["State"] = sub.text
         elif name == "placement":
             for sub in field:
@@ -110,6 +143,8 @@ def _slim_xml_instance(item):
                 pair = dict((_local(kv.tag), kv.text or "") for kv in tag)
                 tags.append({"Key": pair.get("key"), "Value": pair.get("value", "")})
             slim["Tags"] = tags
+    if not slim.get("InstanceId"):
+        raise UnexpectedResponse("an instance without instanceId")
     if slim.get("LaunchTime"):
         slim["LaunchTime"] = _iso(slim["LaunchTime"])
     return slim
@@ -131,20 +166,39 @@ def _iso(text):
 class FastInstancesParser:
     """botocore ``before-parse`` hook for DescribeInstances: reads the XML with ElementTree into slim instances,
     then hands botocore a body with only the next page token, so pagination, retries, errors and signing stay
-    botocore's. Error responses and bodies that are not XML are left to botocore."""
+    botocore's. Error responses are left to botocore; so is anything the reader does not expect (not XML, another
+    root element, an instance without id, a botocore that passes other arguments): that page is parsed by botocore
+    and ``log`` is told why. ``fast`` and ``slow`` count the pages read each way."""
 
-    def __call__(self, response_dict, customized_response_dict, **kwargs):
-        if response_dict.get("status_code") != 200 or not isinstance(response_dict.get("body"), bytes):
-            return
+    def __init__(self, log=None):
+        self.log = log or (lambda message: None)
+        self.fast = 0
+        self.slow = 0
+
+    def _fallback(self, why):
+        self.slow += 1
+        self.log("ec2_gpu: fast DescribeInstances reader: %s; botocore's parser reads this page" % why)
+
+    def __call__(self, response_dict=None, customized_response_dict=None, **kwargs):
+        if not isinstance(response_dict, dict) or not isinstance(customized_response_dict, dict):
+            return self._fallback("botocore passed no response_dict/customized_response_dict")
+        if response_dict.get("status_code") != 200:
+            return None  # errors (throttling, auth) are botocore's to parse and retry
+        body = response_dict.get("body")
+        if not isinstance(body, bytes):
+            return self._fallback("the body is %s, not bytes" % type(body).__name__)
         try:
-            instances, token = parse_describe_instances_xml(response_dict["body"])
-        except ET.ParseError:
-            return
+            instances, token = parse_describe_instances_xml(body)
+        except Exception as e:  # pylint: disable=broad-except
+            # anything unexpected: botocore's parser decides
+            return self._fallback("%s: %s" % (type(e).__name__, str(e)[:200]))
+        self.fast += 1
         customized_response_dict[_SLIM_KEY] = instances
-        body = b"<DescribeInstancesResponse><reservationSet/>"
+        stub = b"<DescribeInstancesResponse><reservationSet/>"
         if token:
-            body += b"<nextToken>" + token.encode("utf-8").replace(b"&", b"&amp;").replace(b"<", b"&lt;") + b"</nextToken>"
-        response_dict["body"] = body + b"</DescribeInstancesResponse>"
+            stub += b"<nextToken>" + token.encode("utf-8").replace(b"&", b"&amp;").replace(b"<", b"&lt;") + b"</nextToken>"
+        response_dict["body"] = stub + b"</DescribeInstancesResponse>"
+        return None
 
 
 def _slim_type(info):
@@ -175,7 +229,8 @@ class Ec2GpuSource:
     """Lists instances per region (paginated) and fetches GpuInfo once per instance type."""
 
     def __init__(self, regions, filters=None, tags=None, states=DEFAULT_STATES, endpoint_url=None, credentials=None,
-                 max_attempts=10, retry_mode="adaptive", timeout=60, session_factory=None, fast_parse=True):
+                 max_attempts=10, retry_mode="adaptive", timeout=60, session_factory=None, fast_parse=True, log=None,
+                 page_size=1000):
         self.regions = list(regions or [])
         self.filters = _filters(filters, tags, states)
         self.endpoint_url = endpoint_url or None
@@ -185,6 +240,9 @@ class Ec2GpuSource:
         self.timeout = timeout
         self.session_factory = session_factory
         self.fast_parse = fast_parse
+        self.log = log or (lambda message: None)
+        self.page_size = page_size
+        self.hooks = []  # the FastInstancesParser of each client, for its page counts
 
     def _session(self):
         if self.session_factory:
@@ -198,14 +256,23 @@ class Ec2GpuSource:
         except Exception as e:  # botocore.exceptions.ProfileNotFound and friends
             raise Ec2SourceError("cannot create an AWS session: %s" % e)
 
-    def _client(self, session, region):
+    def _fast_parser_refusal(self):
+        if not self.fast_parse:
+            return "fast_parser is false: using botocore's parser"
+        import botocore
+        return fast_parser_refusal(botocore.__version__)
+
+    def _client(self, session, region, use_fast):
         from botocore.config import Config
-        config = Config(retries={"max_attempts": self.max_attempts, "mode": self.retry_mode},
+        # total_max_attempts counts the first request (botocore's max_attempts would not): what max_attempts documents
+        config = Config(retries={"total_max_attempts": self.max_attempts, "mode": self.retry_mode},
                         connect_timeout=self.timeout, read_timeout=self.timeout)
         client = session.client("ec2", region_name=region, endpoint_url=self.endpoint_url, config=config)
         events = getattr(getattr(client, "meta", None), "events", None)
-        if self.fast_parse and events is not None:
-            events.register("before-parse.ec2.DescribeInstances", FastInstancesParser())
+        if use_fast and events is not None:
+            hook = FastInstancesParser(self.log)
+            events.register("before-parse.ec2.DescribeInstances", hook)
+            self.hooks.append(hook)
         return client
 
     def fetch(self):
@@ -214,7 +281,15 @@ class Ec2GpuSource:
         regions = self.regions or [getattr(session, "region_name", None)]
         if not regions or not regions[0]:
             raise Ec2SourceError("no regions: set 'regions' or AWS_DEFAULT_REGION")
-        return {"regions": dict((region, self._fetch_region(self._client(session, region), region)) for region in regions)}
+        refusal = self._fast_parser_refusal()
+        if refusal:
+            self.log("ec2_gpu: " + refusal)
+        raw = {"regions": dict((region, self._fetch_region(self._client(session, region, not refusal), region))
+                               for region in regions)}
+        if self.hooks:
+            self.log("ec2_gpu: DescribeInstances pages read by the fast reader: %d, by botocore's parser: %d"
+                     % (sum(h.fast for h in self.hooks), sum(h.slow for h in self.hooks)))
+        return raw
 
     def _fetch_region(self, client, region):
         from botocore.exceptions import BotoCoreError, ClientError
@@ -222,7 +297,7 @@ class Ec2GpuSource:
         instances = []
         try:
             paginator = client.get_paginator("describe_instances")
-            for page in paginator.paginate(Filters=self.filters, PaginationConfig={"PageSize": 1000}):
+            for page in paginator.paginate(Filters=self.filters, PaginationConfig={"PageSize": self.page_size}):
                 if _SLIM_KEY in page:
                     instances.extend(page[_SLIM_KEY])
                     continue
@@ -248,9 +323,9 @@ class Ec2GpuSource:
             except ClientError as e:
                 if (e.response.get("Error") or {}).get("Code") != "InvalidInstanceType":
                     raise Ec2SourceError(_describe(e, region, "DescribeInstanceTypes"))
-                if len(chunk) == 1:
-                    types[chunk[0]] = None  # unknown to this endpoint: no GPU details
-                    continue
+                if len(chunk) == 1:  # pragma: no mutate: a chunk is never empty, so <= 1 is == 1
+                    types[chunk[0]] = None  # unknown here: no GPU details  # pragma: no mutate: a chunk of one: [0] is [-1]
+                    continue  # pragma: no mutate: a chunk of one is the last chunk (100 a call): break also ends the loop
                 for name in chunk:  # one unknown type spoils the whole call: ask one by one
                     types.update(self._instance_types(client, region, [name]))
             except BotoCoreError as e:

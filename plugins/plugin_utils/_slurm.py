@@ -17,6 +17,8 @@ import os
 import re
 import socket
 import subprocess
+import time
+from http.client import HTTPException, IncompleteRead
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
@@ -32,10 +34,20 @@ _TRAILING_PAREN = re.compile(r"^(?P<body>.*?)(?:\((?P<extra>[^()]*)\))?$")
 # The fields read from `scontrol show node --oneliner`; their values never contain spaces (Reason is handled apart).
 _ONELINER_FIELDS = re.compile(r"(?:^|\s)(NodeName|NodeAddr|NodeHostName|State|Partitions|CPUTot|RealMemory|Gres)=(\S*)")
 _REASON_STAMP = re.compile(r"\s*\[[^\]\[]*@[^\]\[]*\]\s*$")
+# Answers worth another try: a proxy or slurmrestd that is restarting or overloaded.
+RETRY_HTTP_STATUS = (502, 503, 504)
+# Network failures worth another try (http.client.RemoteDisconnected is a ConnectionResetError; socket.timeout is
+# TimeoutError). A refused connection or an unknown host name is a configuration error: reported at once.
+_TRANSIENT_ERRORS = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, TimeoutError, socket.timeout,
+                     IncompleteRead)
 
 
 class SlurmSourceError(Exception):
     """The Slurm source could not be read or returned something unusable; the message says what."""
+
+
+class _Transient(Exception):
+    """A slurmrestd failure worth another try; the message says what came back."""
 
 
 def _split_top_level(text, sep=","):
@@ -89,7 +101,7 @@ def parse_gres(text):
                 gtype = parts[1]
             else:
                 count = parsed
-        elif len(parts) >= 3:
+        elif len(parts) >= 3:  # pragma: no mutate: len(parts) == 2 is the branch above, so >= 2 here is >= 3
             gtype = ":".join(parts[1:-1])
             parsed = _gres_count(parts[-1])
             if parsed is None:
@@ -234,7 +246,7 @@ def nodes_from_raw(raw):
     """Normalised node dicts from the raw data a client returned (``{"format": "json"|"text", "data": ...}``)."""
     if not isinstance(raw, dict) or raw.get("format") not in ("json", "text"):
         raise SlurmSourceError("unknown raw data (cache from another version?)")
-    if raw["format"] == "text":
+    if raw["format"] == "text":  # pragma: no mutate: format is "json" or "text" (checked above), so >= "text" is == "text"
         return [_node_from_text(fields) for fields in parse_scontrol_oneliner(raw["data"])]
     data = raw["data"]
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
@@ -274,9 +286,15 @@ def _error_messages(errors):
 
 
 class SlurmRestClient:
-    """Reads ``GET /slurm/<version>/nodes`` from slurmrestd with JWT headers."""
+    """Reads ``GET /slurm/<version>/nodes`` from slurmrestd with JWT headers.
 
-    def __init__(self, url, user, token, api_version="auto", timeout=30, validate_certs=True, opener=None):
+    Transient failures (connection reset, timeout, HTTP 502/503/504) are retried up to ``retries`` times, waiting
+    ``retry_backoff`` seconds, then twice as long each time; no new try starts once ``retry_max_time`` seconds would
+    be passed.
+    """
+
+    def __init__(self, url, user, token, api_version="auto", timeout=30, validate_certs=True, opener=None, retries=3,
+                 retry_backoff=1.0, retry_max_time=60, sleep=None, clock=None):
         if not url:
             raise SlurmSourceError("no slurmrestd URL (set 'url' or SLURM_RESTD_URL)")
         if not re.match(r"^https?://", url):
@@ -284,9 +302,13 @@ class SlurmRestClient:
         if not token:
             raise SlurmSourceError("no JWT token (set 'token' or SLURM_JWT)")
         if not user:
-            raise SlurmSourceError("no user name for X-SLURM-USER-NAME (set 'user' or SLURM_REST_USER)")
+            raise SlurmSourceError("no user name for X-SLURM-USER-NAME: set the option 'user' or the environment variable "
+                                   "SLURM_REST_USER to the user the JWT token was made for ($USER is not used)")
         if api_version != "auto" and api_version not in REST_API_VERSIONS:
             raise SlurmSourceError("api_version must be auto or one of %s, got %r" % (", ".join(REST_API_VERSIONS), api_version))
+        for name, value in (("retries", retries), ("retry_backoff", retry_backoff), ("retry_max_time", retry_max_time)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise SlurmSourceError("%s must be a number of at least 0, got %r" % (name, value))
         self.url = url.rstrip("/")
         self.user = user
         self.token = token
@@ -294,9 +316,14 @@ class SlurmRestClient:
         self.timeout = timeout
         self.validate_certs = validate_certs
         self.opener = opener or open_url
+        self.retries = retries
+        self.retry_backoff = retry_backoff
+        self.retry_max_time = retry_max_time
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.monotonic
 
-    def _get(self, version):
-        url = "%s/slurm/%s/nodes" % (self.url, version)
+    def _attempt(self, url):
+        """``(status, body)`` of one request; raises ``_Transient`` for a failure worth another try."""
         headers = {"X-SLURM-USER-NAME": self.user, "X-SLURM-USER-TOKEN": self.token, "Accept": "application/json"}
         try:
             response = self.opener(url, method="GET", headers=headers, timeout=self.timeout,
@@ -307,14 +334,35 @@ class SlurmRestClient:
                 body = e.read()
             except Exception:  # pylint: disable=broad-except
                 body = b""
+            if e.code in RETRY_HTTP_STATUS:
+                raise _Transient("HTTP %s %s" % (e.code, body.decode("utf-8", "replace").strip()[:200]))
             return e.code, body
-        except (URLError, socket.timeout, ConnectionError, OSError) as e:
+        except (URLError, HTTPException, OSError) as e:
             reason = getattr(e, "reason", e)
+            if isinstance(e, _TRANSIENT_ERRORS) or isinstance(reason, _TRANSIENT_ERRORS):
+                raise _Transient("%s: %s" % (type(reason).__name__, reason))
             raise SlurmSourceError("cannot reach slurmrestd at %s: %s" % (self.url, reason))
+
+    def _get(self, version):
+        url = "%s/slurm/%s/nodes" % (self.url, version)
+        start = self.clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(url)
+            except _Transient as e:
+                why = str(e)
+            delay = self.retry_backoff * 2 ** (attempt - 1)
+            elapsed = self.clock() - start
+            if attempt > self.retries or elapsed + delay > self.retry_max_time:
+                raise SlurmSourceError("%s: gave up after %d attempt(s) in %.1fs (retries=%s, retry_max_time=%s): %s"
+                                       % (url, attempt, elapsed, self.retries, self.retry_max_time, why))
+            self.sleep(delay)
 
     def get_nodes(self):
         """Raw ``{"format": "json", "data": {...}, "api_version": v}``; raises SlurmSourceError with the cause."""
-        versions = REST_API_VERSIONS if self.api_version == "auto" else (self.api_version,)
+        versions = REST_API_VERSIONS if self.api_version == "auto" else (self.api_version,)  # pragma: no mutate: auto or v0.0.NN: only auto <= "auto"
         for version in versions:
             status, body = self._get(version)
             if status == 404 and self.api_version == "auto":
@@ -377,7 +425,7 @@ class SlurmCliClient:
             args = [self.scontrol, "--json", "show", "node"]
             rc, out, err = self.runner(args)
             unsupported = rc != 0 and re.search(r"unrecognized option|invalid option|unknown option", err)
-            if not (unsupported and self.cli_format == "auto"):
+            if not (unsupported and self.cli_format == "auto"):  # pragma: no mutate: auto, json or text: only auto <= "auto"
                 self._check(args, rc, err)
                 try:
                     data = json.loads(out)

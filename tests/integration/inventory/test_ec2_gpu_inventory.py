@@ -1,4 +1,6 @@
 """mlinfra.gpu.ec2_gpu against a real moto_server (HTTP on 127.0.0.1) started by the ``moto_ec2`` fixture."""
+import json
+
 import pytest
 
 from inventory_helpers import free_port, group_hosts, inventory_list, plain, run_ansible
@@ -28,7 +30,11 @@ def test_list_groups_and_hostvars(moto_ec2, tmp_path):
     assert group_hosts(listing, "gpu_t4") == sorted(ids["g4dn.xlarge"])
     assert group_hosts(listing, "gpu_l40s") == sorted(ids["g6e.xlarge"])
     assert group_hosts(listing, "gpu_l4") == sorted(ids["g6.xlarge"])
-    hv = plain(listing["_meta"]["hostvars"])
+    raw = listing["_meta"]["hostvars"]  # as AWX imports it: only what could carry a template is marked unsafe
+    unsafe_name = {"__ansible_unsafe": "{{ lookup('pipe', 'id') }}"}
+    assert raw[ids["p5.48xlarge"][0]]["ec2_tags"] == {"team": "research", "Name": unsafe_name}
+    assert [type(raw[i]["ansible_host"]) for i in ids["g5.xlarge"]] == [str, str, str]
+    hv = plain(raw)
     assert len(hv) == sum(len(v) for v in ids.values())
     p5 = hv[ids["p5.48xlarge"][0]]
     assert p5["gpu_count"] == 8 and p5["gpu_models"] == ["h100"] and p5["gpu_vendor"] == "nvidia"
@@ -64,6 +70,20 @@ def test_filters_states_gpu_only_and_constructed(moto_ec2, tmp_path):
     p4d = [v for v in hv.values() if v["ec2_instance_type"] == "p4d.24xlarge"][0]
     assert p4d["gpu_total_memory_mib"] == 8 * 40960
     assert sorted(v["ec2_instance_id"] for v in hv.values() if v["ec2_instance_type"] == "p4d.24xlarge") == sorted(ids["p4d.24xlarge"])
+
+
+def test_fast_parser_and_botocore_parser_give_the_same_inventory(moto_ec2, tmp_path):
+    """The same moto responses read by the fast XML reader and by botocore's parser: identical --list output."""
+    listings = {}
+    for fast in ("true", "false"):
+        path = write(tmp_path, "p%s.ec2_gpu.yml" % fast, config(moto_ec2, "fast_parser: %s\n" % fast))
+        out = tmp_path / ("list-%s.json" % fast)
+        proc = run_ansible(["ansible-inventory", "-vvv", "-i", str(path), "--list", "--output", str(out)], env=moto_ec2["env"])
+        assert proc.returncode == 0, proc.stderr
+        listings[fast] = json.loads(out.read_text())
+        assert ("pages read by the fast reader: 2, by botocore's parser: 0" in proc.stdout + proc.stderr) is (fast == "true")
+    assert listings["true"] == listings["false"]
+    assert len(listings["true"]["_meta"]["hostvars"]) == sum(len(v) for v in moto_ec2["instances"].values())
 
 
 def test_graph(moto_ec2, tmp_path):

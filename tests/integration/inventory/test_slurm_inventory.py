@@ -41,7 +41,10 @@ def assert_cluster(listing):
     assert group_hosts(listing, "slurm_mixed") == ["cpu-01"]
     assert group_hosts(listing, "slurm_drained") == ["cpu-02", "gpu-a100-03"]
     assert group_hosts(listing, "slurm_down") == ["gpu-a100-04"]
-    hv = plain(listing["_meta"]["hostvars"])
+    raw = listing["_meta"]["hostvars"]  # as AWX imports it: only what could carry a template is marked unsafe
+    assert raw["gpu-mix-01"]["ansible_host"] == "127.0.0.1" and raw["gpu-mix-01"]["slurm_partitions"] == ["gpu"]
+    assert raw["gpu-a100-03"]["slurm_reason"] == {"__ansible_unsafe": DRAIN_REASON}
+    hv = plain(raw)
     assert sorted(hv) == ["cpu-01", "cpu-02", "cpu-03"] + GPU_NODES
     mix = hv["gpu-mix-01"]
     assert mix["gpu_count"] == 6 and mix["gpu_models"] == ["a100", "v100"] and mix["gpu_vendor"] == "nvidia"
@@ -92,6 +95,15 @@ def test_reason_is_never_templated(cluster, tmp_path):
                         "-a", "msg={{ slurm_reason }}"], env=token_env(cluster))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "lookup('pipe', 'id')" in proc.stdout and "uid=" not in proc.stdout
+
+
+def test_no_user_fails_naming_option_and_variable(slurm_cluster, tmp_path):
+    path = write(tmp_path, "nouser.slurm.yml", "plugin: mlinfra.gpu.slurm\nurl: %s\n" % slurm_cluster["url"])
+    env = token_env(slurm_cluster)
+    env["USER"] = "root"
+    proc = run_ansible(["ansible-inventory", "-i", str(path), "--list"], env=dict(env, SLURM_REST_USER=""))
+    assert proc.returncode != 0
+    assert "set the option 'user' or the environment variable SLURM_REST_USER" in proc.stderr
 
 
 def test_bad_token_fails_clearly(cluster, tmp_path):
@@ -146,7 +158,7 @@ def test_rest_client_picks_the_server_api(cluster, tmp_path):
 
     from ansible_collections.mlinfra.gpu.plugins.plugin_utils._slurm import SlurmRestClient, nodes_from_raw
     raw = SlurmRestClient(cluster["url"], cluster["user"], cluster["token"]).get_nodes()
-    assert raw["api_version"] == ("v0.0.38" if cluster["major"] == 22 else "v0.0.42" if cluster["major"] == 24 else raw["api_version"])
+    assert raw["api_version"] == {22: "v0.0.38", 24: "v0.0.42"}[cluster["major"]]
     assert sorted(n["name"] for n in nodes_from_raw(raw))[:3] == ["cpu-01", "cpu-02", "cpu-03"]
     record = os.environ.get("MLINFRA_RECORD_DIR")  # to refresh tests/unit/fixtures/inventory
     if record:
