@@ -165,6 +165,7 @@ def choose(settings, gpu_facts, platform):
         "source": source, "branch": branch, "kernel_module": module, "fabricmanager": fabricmanager,
         "packages": package_names(source_packages, branch, module, settings["headless"], fabricmanager),
         "managed": managed_patterns(source_packages), "gpus": len(gpus),
+        "nvswitches": int((gpu_facts or {}).get("nvswitch_count") or 0),
     }
 
 

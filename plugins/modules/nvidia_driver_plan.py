@@ -122,6 +122,10 @@ plan:
       description: Number of NVIDIA GPUs in O(gpu_facts).
       type: int
       sample: 8
+    nvswitches:
+      description: Number of NVSwitches in O(gpu_facts).
+      type: int
+      sample: 4
 """
 
 from ansible.module_utils.basic import AnsibleModule

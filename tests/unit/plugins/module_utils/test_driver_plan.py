@@ -67,7 +67,7 @@ def test_debian12_distro_a100_gets_535_proprietary():
         "packages": ["nvidia-smi", "nvidia-persistenced", "libcuda1", "firmware-nvidia-gsp", "nvidia-kernel-dkms"],
         "managed": ["nvidia-smi", "nvidia-persistenced", "libcuda1", "firmware-nvidia-gsp", "nvidia-open-kernel-dkms",
                     "nvidia-kernel-dkms", "nvidia-driver"],
-        "gpus": 1}
+        "gpus": 1, "nvswitches": 0}
 
 
 def test_debian13_distro_a100_gets_550_open():
@@ -80,7 +80,7 @@ def test_nvidia_source_eight_h100_with_nvswitches_gets_newest_lts_open_and_fabri
     assert plan["branch"] == "620"
     assert plan["packages"] == ["nvidia-driver-cuda", "nvidia-smi", "nvidia-persistenced", "libcuda1",
                                 "nvidia-kernel-open-dkms", "nvidia-fabricmanager"]
-    assert plan["gpus"] == 8 and plan["fabricmanager"] is True
+    assert (plan["gpus"], plan["nvswitches"], plan["fabricmanager"]) == (8, 4, True)
 
 
 def test_fabric_manager_of_a_branch_before_580_has_the_branch_in_its_name():
