@@ -303,3 +303,10 @@ def test_planning_does_not_touch_its_inputs():
 ])
 def test_cuda_refusals(versions, driver, branch, expected):
     assert cuda_refusals(versions, driver, branch) == expected
+
+
+def test_an_empty_list_of_distribution_flavours_restricts_nothing():
+    plat = dict(DEB13, distro_modules=[])
+    assert choose(settings(kernel_module="open"), A100, plat)["kernel_module"] == "open"
+    assert choose(settings(), {"devices": [{"name": "Tesla V100", "architecture": "volta"}]}, plat)["kernel_module"] \
+        == "proprietary"
