@@ -60,7 +60,7 @@ options:
     description:
       - The platform's values (the role's C(vars/) files).
       - C(name) (for messages), C(distro_branch), C(distro_any_branch), C(distro_modules), C(distro_modules_note),
-        and C(packages), a dict per source of the kinds C(base), C(open), C(proprietary), C(full), C(fabricmanager):
+        and C(packages), a dict per source of the kinds C(base), C(open), C(proprietary), C(full), C(fabricmanager),
         lists of names in which C({branch}) and C({open}) (V(-open) for open modules) are filled in, or a dict
         lowest branch -> list for names that changed between branches.
     type: dict

@@ -16,8 +16,16 @@ from ansible_collections.mlinfra.gpu.plugins.module_utils._driver_plan import (
     PlanError, choose, cuda_refusals, managed_patterns, package_names, plan_packages,
 )
 
-ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
-FIX = os.path.join(ROOT, "tests", "unit", "fixtures", "apt")
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.join(HERE, "..", "..", "fixtures", "apt")
+
+
+def _roles_dir():
+    """roles/ of the checkout (also from a partial copy of the tree below it, as scripts/mutation.sh makes)."""
+    path = HERE
+    while not os.path.isdir(os.path.join(path, "roles", "nvidia_driver")) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return os.path.join(path, "roles")
 REPO12 = "http://127.0.0.1:18439/cuda/repos/debian12/x86_64"
 
 
@@ -25,7 +33,7 @@ def role_vars(*names):
     """The platform values as the role ships them (roles/nvidia_driver/vars)."""
     merged = {}
     for name in names:
-        with open(os.path.join(ROOT, "roles", "nvidia_driver", "vars", name + ".yml")) as handle:
+        with open(os.path.join(_roles_dir(), "nvidia_driver", "vars", name + ".yml")) as handle:
             merged.update(yaml.safe_load(handle))
     return merged
 
@@ -237,7 +245,7 @@ def test_leaving_packages_are_removed_and_released_and_hold_off_releases_the_res
                  "nvidia-smi": {"version": "580.95.05-1", "want": "hold", "installed": True, "held": True},
                  "nvidia-driver": {"version": "580.95.05-1", "want": "install", "installed": False, "held": False},
                  "unrelated": {"version": "1", "want": "hold", "installed": True, "held": True}}
-    policy, _ = real("12", "policy-repo-installed.C.txt")
+    policy = real("12", "policy-repo-installed.C.txt")[0]
     plan = plan_packages(["nvidia-smi"], "580", policy, installed, NV_MANAGED, hold=False, include=REPO12)
     assert plan == {"install": [], "remove": ["nvidia-fabricmanager-535", "nvidia-kernel-dkms"],
                     "release": ["nvidia-fabricmanager-535", "nvidia-smi"], "hold": [],
@@ -255,7 +263,7 @@ def test_a_branch_no_source_offers_is_refused_naming_what_is_offered():
 
 
 def test_debian13_distro_branch_550_and_the_repository_is_not_a_debian_source():
-    policy, _ = real("13", "policy-repo.C.txt")
+    policy = real("13", "policy-repo.C.txt")[0]
     plan = plan_packages(["nvidia-smi"], "550", policy, {}, [], exclude=REPO12.replace("12", "13"))
     assert plan["install"] == ["nvidia-smi=550.163.01-2"]
     with pytest.raises(PlanError) as err:
@@ -264,7 +272,7 @@ def test_debian13_distro_branch_550_and_the_repository_is_not_a_debian_source():
 
 
 def test_unknown_package_fails_outside_check_mode_and_is_unverified_in_check_mode():
-    policy, _ = real("12", "policy-unknown.C.txt")
+    policy = real("12", "policy-unknown.C.txt")[0]
     with pytest.raises(PlanError) as err:
         plan_packages(["no-such-package-mlinfra"], "535", policy, {}, [])
     assert str(err.value) == ("nvidia_driver: no package source offers branch 535 of no-such-package-mlinfra "
@@ -276,7 +284,7 @@ def test_unknown_package_fails_outside_check_mode_and_is_unverified_in_check_mod
 
 
 def test_check_mode_does_not_excuse_a_known_package_without_the_branch():
-    policy, _ = real("12", "policy-distro.C.txt")
+    policy = real("12", "policy-distro.C.txt")[0]
     with pytest.raises(PlanError):
         plan_packages(["nvidia-smi"], "550", policy, {}, [], check_mode=True)
 
