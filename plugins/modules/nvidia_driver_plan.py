@@ -31,7 +31,7 @@ attributes:
     description: Nothing changes, so there is no diff.
 options:
   source:
-    description: V(distro) or V(nvidia); must be a key of O(platform.packages).
+    description: V(distro) or V(nvidia); must be a key of C(packages) in O(platform).
     type: str
     required: true
   branch:
@@ -44,7 +44,7 @@ options:
     choices: [auto, open, proprietary]
     default: auto
   fabricmanager:
-    description: V(auto) (when O(gpu_facts.nvswitch_count) is above zero), V(true) or V(false).
+    description: V(auto) (when C(nvswitch_count) of O(gpu_facts) is above zero), V(true) or V(false).
     type: str
     default: auto
   headless:
