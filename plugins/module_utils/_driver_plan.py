@@ -190,7 +190,8 @@ def plan_packages(wanted, branch, policy, installed, managed, hold=True, include
     `managed` patterns. include/exclude: source URL prefixes the versions must (not) come from.
 
     Returns {install: ['name=version'], remove, release, hold: [names], versions: {name: version},
-    unverified: [names apt does not know yet (check mode only)]}. PlanError before any change when a source
+    unverified: [names apt does not know yet (check mode only)]}. In check mode `hold` leaves out the packages dpkg
+    does not know yet (ansible.builtin.dpkg_selections cannot check them; they are held once installed). PlanError before any change when a source
     lacks the branch of a package (outside check mode also when apt does not know the package at all).
     """
     versions, unverified, missing = {}, [], []
@@ -224,7 +225,9 @@ def plan_packages(wanted, branch, policy, installed, managed, hold=True, include
         "install": install,
         "remove": [name for name in stale if name not in wanted],
         "release": sorted(set(release)),
-        "hold": [name for name in wanted if name not in held or name in stale] if hold else [],
+        # check mode: dpkg cannot report a selection for a package it does not know yet (held once installed)
+        "hold": [name for name in wanted if (name not in held or name in stale)
+                 and (name in installed or not check_mode)] if hold else [],
         "versions": versions,
         "unverified": unverified,
     }

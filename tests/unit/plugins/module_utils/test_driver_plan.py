@@ -281,6 +281,16 @@ def test_unknown_package_fails_outside_check_mode_and_is_unverified_in_check_mod
     assert plan["install"] == ["nvidia-smi=535.309.01-0+deb12u1", "no-such-package-mlinfra"]
     assert plan["unverified"] == ["no-such-package-mlinfra"]
     assert plan["versions"] == {"nvidia-smi": "535.309.01-0+deb12u1"}
+    assert plan["hold"] == []
+
+
+def test_check_mode_holds_only_what_dpkg_knows():
+    policy, installed = real("12", "policy-repo-installed.C.txt", "dpkg-query.C.txt")
+    wanted = ["nvidia-smi", "nvidia-persistenced", "libcuda1"]
+    plan = plan_packages(wanted, "535", policy, installed, wanted, include=REPO12, check_mode=True)
+    assert plan["hold"] == ["nvidia-persistenced"]
+    assert plan_packages(wanted, "535", policy, installed, wanted, include=REPO12)["hold"] == \
+        ["nvidia-persistenced", "libcuda1"]
 
 
 def test_check_mode_does_not_excuse_a_known_package_without_the_branch():
