@@ -12,6 +12,7 @@ import json
 import re
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils._nvidia_smi import clean, normalize_bus_id
+from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import normalize_gfx_target
 
 _UNIT_BYTES = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3}
 
@@ -22,20 +23,43 @@ def _load(text):
     return json.loads(text[start:])  # amd-smi may print warnings before the JSON
 
 
+_HEX_NAME = re.compile(r"^\s*0x[0-9a-f]+\s*$", re.IGNORECASE)
+_VERSION_IN_TEXT = re.compile(r"(\d+\.\d+(?:\.\d+){0,2})")
+
+
 def _device_id(value):
-    value = clean(value)
-    if value is None:
-        return None
-    match = re.match(r"^(?:0x)?([0-9a-fA-F]{1,4})$", str(value))
-    return "1002:%04x" % int(match.group(1), 16) if match else None
+    """``0x74a1`` / ``74a1`` (hex, as tools and pci.ids print it), 29857 or ``29857(0x74a1)`` -> ``1002:74a1``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = (clean(value) or "").lower()
+        hexa = re.search(r"0x([0-9a-f]{1,4})\b", text) or re.match(r"^([0-9a-f]{1,4})$", text)
+        decimal = re.match(r"^(\d{5})$", text)
+        if hexa:
+            number = int(hexa.group(1), 16)
+        elif decimal:
+            number = int(decimal.group(1))
+        else:
+            return None
+    return "1002:%04x" % number if 0 < number <= 0xffff else None
 
 
-def _gfx(value):
+def _name(value):
+    """A product name; None for a placeholder or a device id printed instead of a name (rocm-smi 4: ``0x738c``)."""
     value = clean(value)
-    if not value:
-        return None
-    value = str(value).lower()
-    return "gfx90a" if value == "gfx9010" else value  # rocm-smi prints MI200's gfx90a as gfx9010
+    return None if value is None or _HEX_NAME.match(value) else value
+
+
+def driver_version(value):
+    """The version in what amd-smi / rocm-smi give as the driver version, None without one.
+
+    The amdgpu version is a version (``6.10.5``); with the kernel's own (inbox) driver the tools give the kernel:
+    ``6.8.0-45-generic``, ``4.18.0-348.12.2.el8_5.x86_64`` or a whole banner (``Linux version 6.8.0-79-generic
+    (buildd@...) #79-Ubuntu SMP ...``, spaces dropped by amd-smi 25.3). Each gives its dotted version: ``6.8.0``.
+    """
+    value = clean(value)
+    match = _VERSION_IN_TEXT.search(value) if value else None
+    return match.group(1) if match else None
 
 
 def _memory_mib(size):
@@ -79,11 +103,11 @@ def parse_amd_smi(text):
         devices.append({
             "index": int(index) if str(index).isdigit() else position,
             "vendor": "amd",
-            "name": clean(asic.get("market_name")) or clean(board.get("product_name")),
+            "name": _name(asic.get("market_name")) or _name(board.get("product_name")),
             "uuid": clean(entry.get("uuid")),
             "pci_bus_id": normalize_bus_id(entry.get("bdf") or bus.get("bdf")),
             "pci_device_id": _device_id(asic.get("device_id")),
-            "gfx_target": _gfx(asic.get("target_graphics_version")),
+            "gfx_target": normalize_gfx_target(clean(asic.get("target_graphics_version"))),
             "memory_mib": _memory_mib(vram.get("size")) if vram.get("size") is not None else None,
             "compute_capability": None,
             "mig_mode": None,
@@ -94,7 +118,7 @@ def parse_amd_smi(text):
 def parse_amd_smi_driver(text):
     """amdgpu driver version from ``amd-smi static --json`` (first GPU's driver.version), None if absent."""
     for entry in _entries(_load(text)):
-        version = clean((entry.get("driver") or {}).get("version"))
+        version = driver_version((entry.get("driver") or {}).get("version"))
         if version:
             return version
     return None
@@ -124,14 +148,14 @@ def parse_rocm_smi(text):
         devices.append({
             "index": int(key[4:]),
             "vendor": "amd",
-            "name": _pick(card, "Device Name", "Card Series", "Card series"),
+            "name": _name(_pick(card, "Device Name")) or _name(_pick(card, "Card Series", "Card series")),
             "uuid": _pick(card, "Unique ID"),
             "pci_bus_id": normalize_bus_id(_pick(card, "PCI Bus")),
             "pci_device_id": _device_id(device_id),
-            "gfx_target": _gfx(_pick(card, "GFX Version")),
+            "gfx_target": normalize_gfx_target(_pick(card, "GFX Version")),
             "memory_mib": _memory_mib(vram + " B") if vram else None,
             "compute_capability": None,
             "mig_mode": None,
         })
     system = data.get("system") or {}
-    return devices, clean(system.get("Driver version"))
+    return devices, driver_version(system.get("Driver version"))

@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils import _amd_smi, _nvidia_smi, _pci
 from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
-    lookup_pci, model_architecture, model_compute_capability, normalize_model,
+    gfx_architecture, lookup_pci, model_architecture, model_compute_capability, normalize_model,
 )
 
 DEVICE_KEYS = ("index", "vendor", "name", "model", "uuid", "pci_bus_id", "pci_device_id", "architecture",
@@ -76,6 +76,8 @@ def _fill(device):
         result["model"] = normalize_model(result["name"]) or info.get("model")
     if not result["name"]:
         result["name"] = info.get("name")
+    if result["architecture"] is None and result["gfx_target"]:
+        result["architecture"] = gfx_architecture(result["gfx_target"])  # what the AMD tool says the chip is
     for key in ("architecture", "compute_capability", "gfx_target", "memory_mib"):
         if result[key] is None:
             result[key] = info.get(key)

@@ -1,18 +1,27 @@
 # -*- coding: utf-8 -*-
 # Copyright: mlinfra.gpu contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""GPU catalogue: PCI ids -> name/architecture/compute capability, and one model vocabulary.
+"""GPU catalogue: the ONE source of vendor, architecture and compute capability, and one model vocabulary.
 
 Pure data and pure functions; no Ansible imports. Shipped to managed hosts with the modules.
 
 ``normalize_model(name)`` maps any marketing name, tool name (nvidia-smi, amd-smi, rocm-smi), pci.ids name,
 cloud API name (EC2 ``GpuInfo``) or Slurm GRES type to ONE lower-case token such as ``h100``, ``a10g``,
-``rtx2080super`` or ``mi300x``. Every plugin of the collection uses that vocabulary.
+``rtx2080super``, ``mi300x`` or ``rx7900xtx``. Every plugin of the collection uses that vocabulary.
 
-Sources of the PCI rows: pci.ids (pciutils/pciids commit c1c12547d626ebf05fd0223144ad87fab5e95d06, 'Version:
-2026.08.22'); compute capabilities: https://developer.nvidia.com/cuda-gpus and cuda-legacy-gpus; AMD gfx targets:
-ROCm "GPU hardware specifications" page. Memory is the nominal board size (GiB * 1024); a running driver reports
-the exact usable size and wins over it.
+Everything else derives from three tables: ``CHIPS`` (chip -> NVIDIA compute capability or AMD LLVM target),
+``NVIDIA_ARCHITECTURES`` (architecture -> compute capability range) and ``GFX_TARGETS`` (LLVM target ->
+architecture). A model token reaches a chip through ``PCI_DEVICES`` (every name pci.ids gives a device) and,
+for names without a PCI row, through ``_FAMILY_RULES``; vendor and architecture follow from the chip's value.
+
+Sources. PCI rows: pci.ids (pciutils/pciids commit c1c12547d626ebf05fd0223144ad87fab5e95d06, 'Version:
+2026.08.22', data-centre extract) and Debian's pci.ids 0.0~2025.06.09-1 (Radeon / GeForce rows); both extracts
+are test fixtures under tests/unit/fixtures/gpu/pci/. Compute capabilities and their ranges per architecture:
+https://developer.nvidia.com/cuda-gpus and https://developer.nvidia.com/cuda-legacy-gpus. AMD targets: LLVM
+"User Guide for AMDGPU Backend", table "AMDGPU Processors" (llvm/docs/AMDGPUUsage.rst, https://llvm.org/docs/
+AMDGPUUsage.html), whose sections name the generation (GFX9 Vega, CDNA1 gfx908, CDNA2 gfx90a, CDNA3
+gfx940-gfx942, CDNA4 gfx950, GFX10.1 RDNA 1, GFX10.3 RDNA 2, GFX11 RDNA 3, GFX11.5 RDNA 3.5, GFX12 RDNA 4).
+Memory is the nominal board size (GiB * 1024); a running driver reports the exact usable size and wins over it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,45 +34,93 @@ NVIDIA_VENDOR_ID = "10de"
 AMD_VENDOR_ID = "1002"
 VENDOR_NAMES = {NVIDIA_VENDOR_ID: "nvidia", AMD_VENDOR_ID: "amd"}
 
-# Chip (pci.ids family prefix) -> (architecture, NVIDIA compute capability or AMD gfx target).
-CHIPS = {
-    "GK210": ("kepler", "3.7"),
-    "GM200": ("maxwell", "5.2"),
-    "GM204": ("maxwell", "5.2"),
-    "GP100": ("pascal", "6.0"),
-    "GP102": ("pascal", "6.1"),
-    "GP104": ("pascal", "6.1"),
-    "GV100": ("volta", "7.0"),
-    "TU102": ("turing", "7.5"),
-    "TU104": ("turing", "7.5"),
-    "TU106": ("turing", "7.5"),
-    "TU116": ("turing", "7.5"),
-    "GA100": ("ampere", "8.0"),
-    "GA102": ("ampere", "8.6"),
-    "GA104": ("ampere", "8.6"),
-    "GA106": ("ampere", "8.6"),
-    "GA107": ("ampere", "8.6"),
-    "AD102": ("ada", "8.9"),
-    "AD103": ("ada", "8.9"),
-    "AD104": ("ada", "8.9"),
-    "AD106": ("ada", "8.9"),
-    "GH100": ("hopper", "9.0"),
-    "GB100": ("blackwell", "10.0"),
-    "GB102": ("blackwell", "10.0"),
-    "GB110": ("blackwell", "10.3"),
-    "GB202": ("blackwell", "12.0"),
-    "GB203": ("blackwell", "12.0"),
-    "GB20B": ("blackwell", "12.1"),
-    "Vega 10": ("gcn5", "gfx900"),
-    "Vega 20": ("gcn5", "gfx906"),
-    "Arcturus": ("cdna", "gfx908"),
-    "Aldebaran": ("cdna2", "gfx90a"),
-    "Aqua Vanjaram": ("cdna3", "gfx942"),
-    "Aqua Vanjaram 950": ("cdna4", "gfx950"),
+# NVIDIA architecture -> (lowest, highest) compute capability, in release order. The ranges do not overlap, so a
+# compute capability names its architecture (Jetson parts included: 5.3, 6.2, 7.2, 8.7).
+NVIDIA_ARCHITECTURES = (
+    ("kepler", "3.0", "3.7"),
+    ("maxwell", "5.0", "5.3"),
+    ("pascal", "6.0", "6.2"),
+    ("volta", "7.0", "7.2"),
+    ("turing", "7.5", "7.5"),
+    ("ampere", "8.0", "8.7"),
+    ("ada", "8.9", "8.9"),
+    ("hopper", "9.0", "9.0"),
+    ("blackwell", "10.0", "12.1"),
+)
+
+# AMD LLVM processor (GFX9 and newer; every target ROCm has shipped for since 5.0) -> architecture, from the
+# sections of LLVM's AMDGPU processor table (see the module docstring). Release order of the architectures:
+AMD_ARCHITECTURES = ("gcn5", "cdna", "cdna2", "cdna3", "cdna4", "rdna1", "rdna2", "rdna3", "rdna3.5", "rdna4")
+GFX_TARGETS = {
+    "gfx900": "gcn5", "gfx902": "gcn5", "gfx904": "gcn5", "gfx906": "gcn5", "gfx909": "gcn5", "gfx90c": "gcn5",
+    "gfx908": "cdna",
+    "gfx90a": "cdna2",
+    "gfx940": "cdna3", "gfx941": "cdna3", "gfx942": "cdna3",
+    "gfx950": "cdna4",
+    "gfx1010": "rdna1", "gfx1011": "rdna1", "gfx1012": "rdna1", "gfx1013": "rdna1",
+    "gfx1030": "rdna2", "gfx1031": "rdna2", "gfx1032": "rdna2", "gfx1033": "rdna2", "gfx1034": "rdna2",
+    "gfx1035": "rdna2", "gfx1036": "rdna2",
+    "gfx1100": "rdna3", "gfx1101": "rdna3", "gfx1102": "rdna3", "gfx1103": "rdna3",
+    "gfx1150": "rdna3.5", "gfx1151": "rdna3.5", "gfx1152": "rdna3.5", "gfx1153": "rdna3.5",
+    "gfx1200": "rdna4", "gfx1201": "rdna4",
 }
 
-# vendor:device -> (chip, name, nominal memory in GiB or None). Names as pci.ids brackets them.
-# Rows from the pci.ids extract (data-centre NVIDIA + AMD Instinct) plus common workstation/GeForce ids.
+# Chip (pci.ids family prefix) -> NVIDIA compute capability or AMD LLVM target. AMD chip -> target: the example
+# products of LLVM's table and Gentoo's amdgpu_targets descriptions (navi10 gfx1010, navi12 gfx1011, navi14
+# gfx1012, navi21 gfx1030, navi22 gfx1031, navi31 gfx1100, navi32 gfx1101, navi33 gfx1102); RX 6600 (Navi 23)
+# gfx1032 (ROCm/ROCm#2353); RX 9060 XT (Navi 44) gfx1200 and RX 9070 (Navi 48) gfx1201 (llvm-project#155577);
+# Navi 24 gfx1034: UNVERIFIED here (Linux amdgpu "beige_goby").
+CHIPS = {
+    "GK210": "3.7",
+    "GM200": "5.2",
+    "GM204": "5.2",
+    "GP100": "6.0",
+    "GP102": "6.1",
+    "GP104": "6.1",
+    "GP106": "6.1",
+    "GV100": "7.0",
+    "TU102": "7.5",
+    "TU104": "7.5",
+    "TU106": "7.5",
+    "TU116": "7.5",
+    "GA100": "8.0",
+    "GA102": "8.6",
+    "GA104": "8.6",
+    "GA106": "8.6",
+    "GA107": "8.6",
+    "AD102": "8.9",
+    "AD103": "8.9",
+    "AD104": "8.9",
+    "AD106": "8.9",
+    "GH100": "9.0",
+    "GB100": "10.0",
+    "GB102": "10.0",
+    "GB110": "10.3",
+    "GB202": "12.0",
+    "GB203": "12.0",
+    "GB20B": "12.1",
+    "Vega 10": "gfx900",
+    "Vega 20": "gfx906",
+    "Arcturus": "gfx908",
+    "Aldebaran": "gfx90a",
+    "Aqua Vanjaram": "gfx942",
+    "Aqua Vanjaram 950": "gfx950",
+    "Navi 10": "gfx1010",
+    "Navi 12": "gfx1011",
+    "Navi 14": "gfx1012",
+    "Navi 21": "gfx1030",
+    "Navi 22": "gfx1031",
+    "Navi 23": "gfx1032",
+    "Navi 24": "gfx1034",
+    "Navi 31": "gfx1100",
+    "Navi 32": "gfx1101",
+    "Navi 33": "gfx1102",
+    "Navi 44": "gfx1200",
+    "Navi 48": "gfx1201",
+}
+
+# vendor:device -> (chip, name as pci.ids brackets it, nominal memory in GiB or None): the data-centre extract
+# (NVIDIA + AMD Instinct), Radeon / Radeon PRO chips ROCm targets, and common workstation/GeForce ids.
 PCI_DEVICES = {
     "1002:66a0": ("Vega 20", "Radeon Instinct MI50", 16),
     "1002:66a1": ("Vega 20", "Radeon Instinct MI50", 16),
@@ -84,6 +141,36 @@ PCI_DEVICES = {
     "1002:75a0": ("Aqua Vanjaram 950", "Instinct MI350X", 288),
     "1002:75a3": ("Aqua Vanjaram 950", "Instinct MI355X", 288),
     "1002:75a8": ("Aqua Vanjaram 950", "Instinct MI350P", None),
+    "1002:66af": ("Vega 20", "Radeon VII", 16),
+    "1002:7312": ("Navi 10", "Radeon Pro W5700", 8),
+    "1002:731f": ("Navi 10", "Radeon RX 5600 OEM/5600 XT / 5700/5700 XT", None),
+    "1002:7340": ("Navi 14", "Radeon RX 5500/5500M / Pro 5500M", None),
+    "1002:7341": ("Navi 14", "Radeon Pro W5500", 8),
+    "1002:7362": ("Navi 12", "Radeon Pro V520/V540", None),
+    "1002:73a1": ("Navi 21", "Radeon Pro V620", 32),
+    "1002:73a2": ("Navi 21", "Radeon Pro W6900X", 32),
+    "1002:73a3": ("Navi 21", "Radeon PRO W6800", 32),
+    "1002:73a5": ("Navi 21", "Radeon RX 6950 XT", 16),
+    "1002:73ab": ("Navi 21", "Radeon Pro W6800X/Radeon Pro W6800X Duo", None),
+    "1002:73af": ("Navi 21", "Radeon RX 6900 XT", 16),
+    "1002:73bf": ("Navi 21", "Radeon RX 6800/6800 XT / 6900 XT", 16),
+    "1002:73df": ("Navi 22", "Radeon RX 6700/6700 XT/6750 XT / 6800M/6850M XT", None),
+    "1002:73e3": ("Navi 23", "Radeon PRO W6600", 8),
+    "1002:73ef": ("Navi 23", "Radeon RX 6650 XT / 6700S / 6800S", None),
+    "1002:73ff": ("Navi 23", "Radeon RX 6600/6600 XT/6600M", 8),
+    "1002:7422": ("Navi 24", "Radeon PRO W6400", 4),
+    "1002:743f": ("Navi 24", "Radeon RX 6400/6500 XT/6500M", 4),
+    "1002:7448": ("Navi 31", "Radeon Pro W7900", 48),
+    "1002:744a": ("Navi 31", "Radeon Pro W7900 Dual Slot", 48),
+    "1002:744c": ("Navi 31", "Radeon RX 7900 XT/7900 XTX/7900 GRE/7900M", None),
+    "1002:745e": ("Navi 31", "Radeon Pro W7800", 32),
+    "1002:7460": ("Navi 32", "AMD Radeon PRO V710", 28),
+    "1002:7470": ("Navi 32", "Radeon PRO W7700", 16),
+    "1002:747e": ("Navi 32", "Radeon RX 7700 XT / 7800 XT", None),
+    "1002:7480": ("Navi 33", "Radeon RX 7600/7600 XT/7600M XT/7600S/7700S / PRO W7600", None),
+    "1002:7489": ("Navi 33", "Radeon Pro W7500", 8),
+    "1002:7550": ("Navi 48", "RX 9070/9070 XT", 16),
+    "1002:7590": ("Navi 44", "RX 9060 XT", None),
     "10de:102d": ("GK210", "Tesla K80", 12),
     "10de:13f2": ("GM204", "Tesla M60", 8),
     "10de:17fd": ("GM200", "Tesla M40", 12),
@@ -92,6 +179,12 @@ PCI_DEVICES = {
     "10de:15f9": ("GP100", "Tesla P100 SXM2 16GB", 16),
     "10de:1b38": ("GP102", "Tesla P40", 24),
     "10de:1bb3": ("GP104", "Tesla P4", 8),
+    "10de:1b00": ("GP102", "TITAN X Pascal", 12),
+    "10de:1b02": ("GP102", "TITAN Xp", 12),
+    "10de:1b06": ("GP102", "GeForce GTX 1080 Ti", 11),
+    "10de:1b80": ("GP104", "GeForce GTX 1080", 8),
+    "10de:1b81": ("GP104", "GeForce GTX 1070", 8),
+    "10de:1c03": ("GP106", "GeForce GTX 1060 6GB", 6),
     "10de:1d81": ("GV100", "TITAN V", 12),
     "10de:1db1": ("GV100", "Tesla V100 SXM2 16GB", 16),
     "10de:1db2": ("GV100", "Tesla V100 DGXS 16GB", 16),
@@ -206,52 +299,88 @@ NVSWITCH_DEVICES = {
     "10de:22a3": "H100 NVSwitch",
 }
 
-# Normalised model token -> architecture, for names that come without a PCI id (cloud APIs, Slurm, old drivers).
-_MODEL_ARCH_RULES = (
-    (r"^(t4|t10|t40|titanrtx|rtx20\d\d\w*|gtx16\d\d\w*|rtx[4568]000)$", "turing"),
-    (r"^(l4|l20|l30|l40[a-z]*|rtx40\d\d\w*|rtx\d+ada)$", "ada"),
-    (r"^(gh200|gh100|h100[a-z]*|h200|h800[a-z]*|h20[a-z]*)$", "hopper"),
-    (r"^(gb200|gb300|gb10|b100|b200|b300|rtx50\d\d\w*|rtxpro\d+\w*|rtx6000d)$", "blackwell"),
-    (r"^(a100\w*|a30\w*|a800\w*|ax800\w*|a40|a10[a-z]?|a16|a2|rtxa\d+|rtx30\d\d\w*)$", "ampere"),
-    (r"^(v100\w*|titanv|gv100)$", "volta"),
-    (r"^(p100|p40|p4|p6|gtx10\d\d\w*|titanxp)$", "pascal"),
-    (r"^(m60|m40|m10|m4|gtx9\d\d\w*)$", "maxwell"),
-    (r"^(k80|k40|k20\w*)$", "kepler"),
-    (r"^(mi350[a-z]*|mi355[a-z]*)$", "cdna4"),
-    (r"^(mi300[a-z]*|mi308[a-z]*|mi325[a-z]*)$", "cdna3"),
-    (r"^(mi250[a-z]*|mi210)$", "cdna2"),
-    (r"^mi100$", "cdna"),
-    (r"^(mi50|mi60|mi25|v340|v320|vii)$", "gcn5"),
+# Model token -> compute capability or LLVM target, for tokens no PCI row names (cloud APIs, Slurm, GeForce parts
+# the catalogue has no id for). The first match wins; a rule must agree with every PCI row whose token it matches
+# (tests/unit/plugins/module_utils/test_gpu_vocabulary.py checks it).
+_FAMILY_RULES = (
+    (r"^(k40\w*|k20\w*)$", "3.5"),
+    (r"^m10$", "5.0"),
+    (r"^(m60|m40|m6|m4|gtx9\d\d\w*)$", "5.2"),
+    (r"^p100\w*$", "6.0"),
+    (r"^(p40|p4|p6|gtx10\d\d\w*|titanxp)$", "6.1"),
+    (r"^(v100\w*|titanv|gv100)$", "7.0"),
+    (r"^(t4|t10|t40|titanrtx|rtx20\d\d\w*|gtx16\d\d\w*|rtx[4568]000)$", "7.5"),
+    (r"^(a100\w*|a30\w*|a800\w*|ax800\w*)$", "8.0"),
+    (r"^(a40|a10[a-z]?|a16|a2|rtxa\d+|rtx30\d\d\w*)$", "8.6"),
+    (r"^(l4|l20|l30|l40[a-z]*|rtx40\d\d\w*|rtx\d+ada)$", "8.9"),
+    (r"^(gh200|gh100|h100[a-z]*|h200|h800[a-z]*|h20[a-z]*)$", "9.0"),
+    (r"^(b100|b200|gb200)$", "10.0"),
+    (r"^(b300|gb300)$", "10.3"),
+    (r"^gb10$", "12.1"),
+    (r"^(rtx50\d\d\w*|rtxpro\d+\w*|rtx6000d)$", "12.0"),
+    (r"^(mi350[a-z]*|mi355[a-z]*)$", "gfx950"),
+    (r"^(mi300[a-z]*|mi308[a-z]*|mi325[a-z]*)$", "gfx942"),
+    (r"^(mi250[a-z]*|mi210)$", "gfx90a"),
+    (r"^mi100$", "gfx908"),
+    (r"^(mi50|mi60|vii)$", "gfx906"),
+    (r"^(mi25\w*|v340\w*|v320)$", "gfx900"),
+    (r"^rx90[6-9]\d\w*$", None),  # RDNA 4 (Navi 44 / 48): the chip is told by the PCI row, not the name
+    (r"^(rx7[6-9]\d\d\w*|w7[5-9]\d\d\w*)$", None),  # RDNA 3, three chips
+    (r"^(rx6[4-9]\d\d\w*|w6[4-9]\d\d\w*|v620)$", None),  # RDNA 2, four chips
 )
-_ARCH_CC = {"kepler": "3.7", "maxwell": "5.2", "pascal": "6.0", "volta": "7.0", "turing": "7.5", "ampere": "8.6",
-            "ada": "8.9", "hopper": "9.0"}
-_MODEL_CC = {"a100": "8.0", "a30": "8.0", "a800": "8.0", "ax800": "8.0", "a100x": "8.0", "a30x": "8.0",
-             "p4": "6.1", "p40": "6.1", "p6": "6.1", "titanxp": "6.1", "k80": "3.7",
-             "b100": "10.0", "b200": "10.0", "gb200": "10.0", "b300": "10.3", "gb300": "10.3", "gb10": "12.1"}
+# Families above whose chip (so LLVM target) the name does not tell, but whose architecture it does.
+_FAMILY_ARCHITECTURES = {r"^rx90[6-9]\d\w*$": "rdna4", r"^(rx7[6-9]\d\d\w*|w7[5-9]\d\d\w*)$": "rdna3",
+                         r"^(rx6[4-9]\d\d\w*|w6[4-9]\d\d\w*|v620)$": "rdna2"}
 
-# Words that never distinguish one GPU model from another.
+# Words that name a vendor (they never distinguish one model from another).
+VENDOR_WORDS = {"nvidia": ("nvidia", "tesla", "geforce", "quadro"), "amd": ("amd", "ati", "radeon", "instinct")}
+# Other words that never distinguish one GPU model from another.
 _NOISE = frozenset((
-    "nvidia", "amd", "ati", "tesla", "geforce", "quadro", "instinct", "radeon", "generation", "edition", "workstation",
-    "server", "maxq", "max", "q", "mobile", "laptop", "gpu", "hgx", "dgx", "dgxs", "pcie", "sxm", "sxm2", "sxm3", "sxm4",
-    "sxm5", "sxm6", "fhhl", "oam", "mcm", "ac", "mba", "hf", "vf", "cnx", "blackwell", "hbm", "hbm2", "hbm2e", "hbm3",
-    "hbm3e", "nvl", "lite", "hash", "rate", "rev", "a", "sff", "converged", "accelerator", "oem", "inc", "corporation",
-    "advanced", "micro", "devices", "lhr",
-))
+    "generation", "edition", "workstation", "server", "maxq", "max", "q", "mobile", "laptop", "gpu", "graphics",
+    "hgx", "dgx", "dgxs", "pcie", "sxm", "sxm2", "sxm3", "sxm4", "sxm5", "sxm6", "fhhl", "oam", "mcm", "ac", "mba",
+    "hf", "vf", "cnx", "blackwell", "hbm", "hbm2", "hbm2e", "hbm3", "hbm3e", "nvl", "lite", "hash", "rate", "rev",
+    "a", "sff", "converged", "accelerator", "oem", "inc", "corporation", "advanced", "micro", "devices", "lhr",
+    "dual", "slot",
+) + sum(VENDOR_WORDS.values(), ()))
 _MEMORY_TOKEN = re.compile(r"^\d+(?:gb|g|gib|tb)$")
 _NVL_TOKEN = re.compile(r"^nvl\d+$")
 _SKU_TOKEN = re.compile(r"^(?:sku|pg)\d*$")
+_HEX_ID = re.compile(r"^\s*0x[0-9a-f]+\s*$", re.IGNORECASE)
+_WORDS = re.compile(r"[^a-z0-9.]+")
+
+
+def _squash(text):
+    return re.sub(r"[^a-z0-9]", "", str(text).lower())
+
+
+_CHIP_KEYS = sorted(((_squash(chip), chip) for chip in CHIPS), key=lambda item: -len(item[0]))
+
+
+def _chip_named(text):
+    """The CHIPS key that a chip-only name (``Navi 23``, ``Navi32 GL-XL``, ``GH100``, ``GP100GL``) starts with."""
+    squashed = _squash(text)
+    for key, chip in _CHIP_KEYS:
+        if squashed.startswith(key):
+            return chip
+    return None
+
+
+def _inside(text):
+    """The bracketed part of a pci.ids-style name (``Navi 23 [Radeon RX 6600/...]``), even when cut short."""
+    match = re.search(r"\[([^\]]+)\]?", text)
+    return match.group(1) if match else None
 
 
 def _strip_name(name):
     text = name.strip()
-    bracket = re.search(r"\[([^\]]+)\]", text)
-    if bracket:
-        text = bracket.group(1)
+    inside = _inside(text)
+    if inside:
+        text = inside
     text = text.split("/")[0]
-    text = re.sub(r"\([^)]*\)", " ", text)
+    text = re.sub(r"\([^)]*\)?", " ", text)  # "(MCM)", and amd-smi's market name cut short: "RX 6600 (Navi 23"
     text = re.sub(r"\bmig\b.*$", " ", text, flags=re.IGNORECASE)  # MIG device names: "... MIG 1g.10gb"
     text = text.lower().replace("max-q", "maxq")
-    return [t for t in re.split(r"[^a-z0-9.]+", text) if t]
+    return [t for t in _WORDS.split(text) if t]
 
 
 def normalize_model(name):
@@ -260,13 +389,16 @@ def normalize_model(name):
     Examples: ``NVIDIA H100 80GB HBM3`` -> ``h100``; ``GH100 [H200 SXM 141GB]`` -> ``h200``; ``Tesla V100-SXM2-16GB``
     -> ``v100``; ``NVIDIA GeForce RTX 2080 SUPER`` -> ``rtx2080super``; ``AMD Instinct MI300X VF`` -> ``mi300x``;
     ``A10G`` (EC2) -> ``a10g``; ``nvidia_h100_80gb_hbm3`` (Slurm GRES type) -> ``h100``; ``RTX PRO 6000 Blackwell
-    Server Edition`` -> ``rtxpro6000``.
+    Server Edition`` -> ``rtxpro6000``; ``AMD Radeon RX 6600 (Navi 23`` (amd-smi, cut short) and
+    ``Navi 23 [Radeon RX 6600/6600 XT/6600M]`` (pci.ids, rocm-smi) -> ``rx6600``. A device id printed as the name
+    (``0x738c``) or a chip name alone (``Navi 23``) is no model: None.
     """
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not name.strip() or _HEX_ID.match(name):
         return None
-    tokens = _strip_name(name)
+    if _inside(name) is None and _chip_named(name):
+        return None
     kept = []
-    for token in tokens:
+    for token in _strip_name(name):
         token = token.strip(".")
         if not token or token in _NOISE or _MEMORY_TOKEN.match(token) or _NVL_TOKEN.match(token):
             continue
@@ -274,35 +406,160 @@ def normalize_model(name):
             break
         kept.append(token)
     if "pro" in kept and "rtx" not in kept:
-        kept.remove("pro")  # "Radeon Pro V520" -> v520; keep "RTX PRO 6000" -> rtxpro6000
+        # "Radeon Pro V520" -> v520, "Radeon Pro" -> None; keep "RTX PRO 6000" -> rtxpro6000, "Pro 5500M" -> pro5500m
+        following = kept[kept.index("pro") + 1:][:1]
+        if not following or following[0][0].isalpha():
+            kept.remove("pro")
     model = "".join(kept).replace(".", "")
     if model == "t4g":  # EC2 "T4g": the T4 GPU of the Graviton g5g instances
         return "t4"
     return model or None
 
 
-def model_architecture(model):
-    """Architecture (lower case) for a normalised model token (or any name), None when unknown."""
-    token = normalize_model(model) if model else None
-    if not token:
+def _alternatives(name):
+    """Every model a pci.ids name gives: ``Radeon RX 6700/6700 XT/6750 XT`` -> Radeon RX 6700, Radeon RX 6700 XT,
+    Radeon RX 6750 XT (a part that starts with a digit takes the first part's leading words)."""
+    parts = [part.strip() for part in (_inside(name) or name).split("/")]
+    words = parts[0].split()
+    prefix = []
+    for word in words:
+        if re.search(r"\d", word):
+            break
+        prefix.append(word)
+    result = [parts[0]]
+    for part in parts[1:]:
+        result.append(" ".join(prefix + [part]) if part[:1].isdigit() else part)
+    return result
+
+
+def _model_chips():
+    models = {}
+    for _key, (chip, name, _mem) in sorted(PCI_DEVICES.items()):
+        for alternative in _alternatives(name):
+            token = normalize_model(alternative)
+            if token and token not in models:
+                models[token] = chip
+    return models
+
+
+# Model token -> chip, for every model any PCI row names (derived; see _alternatives).
+MODELS = _model_chips()
+
+
+def _cc(value):
+    return tuple(int(part) for part in value.split("."))
+
+
+def capability_architecture(capability):
+    """Architecture of a compute capability (``'6.1'`` -> pascal) or an AMD target (``'gfx1032'`` -> rdna2)."""
+    if capability is None:
         return None
-    for pattern, arch in _MODEL_ARCH_RULES:
-        if re.match(pattern, token):
+    text = str(capability).strip().lower()
+    if "gfx" in text:
+        return GFX_TARGETS.get(normalize_gfx_target(text))
+    if not re.match(r"^\d+\.\d+$", text):
+        return None
+    value = _cc(text)
+    for arch, low, high in NVIDIA_ARCHITECTURES:
+        if _cc(low) <= value <= _cc(high):
             return arch
     return None
 
 
+def architecture_vendor(architecture):
+    """``nvidia``, ``amd`` or None for an architecture name."""
+    if architecture in AMD_ARCHITECTURES:
+        return "amd"
+    if architecture in [row[0] for row in NVIDIA_ARCHITECTURES]:
+        return "nvidia"
+    return None
+
+
+def architectures(vendor):
+    """The architectures of one vendor (``nvidia`` or ``amd``), in release order."""
+    return tuple(row[0] for row in NVIDIA_ARCHITECTURES) if vendor == "nvidia" else AMD_ARCHITECTURES
+
+
+def normalize_gfx_target(value):
+    """LLVM processor name for any form a tool prints it in, None when there is none.
+
+    ``gfx90a:sramecc+:xnack-`` (target id), ``amdgcn-amd-amdhsa--gfx942`` (ISA name), ``gfx9010`` (rocm-smi prints
+    the stepping in decimal), ``90010`` (KFD ``gfx_target_version``: major*10000 + minor*100 + stepping) ->
+    ``gfx90a`` / ``gfx942``. An unknown target is returned as printed (lower case, without features).
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip().lower()
+    if re.match(r"^\d{5,6}$", text):
+        number = int(text)
+        major, minor, stepping = number // 10000, number // 100 % 100, number % 100
+        return "gfx%d%x%x" % (major, minor, stepping) if minor < 16 and stepping < 16 else None
+    match = re.search(r"gfx([0-9a-f]+)", text)
+    if not match:
+        return None
+    target = "gfx" + match.group(1)
+    digits = match.group(1)
+    if target in GFX_TARGETS or not digits.isdigit():
+        return target
+    for major_len in (1, 2):
+        major, rest = digits[:major_len], digits[major_len:]
+        if len(rest) >= 2 and int(rest[1:]) < 16:
+            candidate = "gfx%s%s%x" % (major, rest[0], int(rest[1:]))
+            if candidate in GFX_TARGETS:
+                return candidate
+    return target
+
+
+def gfx_architecture(target):
+    """AMD architecture (``rdna2``, ``cdna3``...) of an LLVM target in any printed form, None when unknown."""
+    return GFX_TARGETS.get(normalize_gfx_target(target))
+
+
+def _family(token):
+    for pattern, capability in _FAMILY_RULES:
+        if re.match(pattern, token):
+            return pattern, capability
+    return None, None
+
+
+def model_capability(name):
+    """Compute capability (NVIDIA) or LLVM target (AMD) for a model token, any name or a chip name; None if unknown."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    token = normalize_model(name)
+    if token in MODELS:
+        return CHIPS[MODELS[token]]
+    if token:
+        return _family(token)[1]
+    chip = _chip_named(name)
+    return CHIPS[chip] if chip else None
+
+
+def model_architecture(model):
+    """Architecture (lower case) for a normalised model token (or any name), None when unknown."""
+    capability = model_capability(model)
+    if capability:
+        return capability_architecture(capability)
+    token = normalize_model(model)
+    pattern = _family(token)[0] if token else None
+    return _FAMILY_ARCHITECTURES.get(pattern)
+
+
 def model_compute_capability(model):
     """NVIDIA compute capability for a model token (or name), None when unknown or not NVIDIA."""
-    token = normalize_model(model) if model else None
-    if not token:
+    capability = model_capability(model)
+    return capability if capability and architecture_vendor(capability_architecture(capability)) == "nvidia" else None
+
+
+def model_vendor(name):
+    """``nvidia``, ``amd`` or None for a GPU name (its vendor words first, else its architecture)."""
+    if not isinstance(name, str):
         return None
-    if token in _MODEL_CC:
-        return _MODEL_CC[token]
-    arch = model_architecture(token)
-    if arch == "blackwell" and token.startswith(("rtx50", "rtxpro", "rtx6000d")):
-        return "12.0"
-    return _ARCH_CC.get(arch)
+    words = set(re.split(r"[^a-z0-9]+", name.lower()))
+    for vendor, vendor_words in sorted(VENDOR_WORDS.items()):
+        if words.intersection(vendor_words):
+            return vendor
+    return architecture_vendor(model_architecture(name))
 
 
 def pci_key(vendor_id, device_id):
@@ -329,22 +586,22 @@ def lookup_pci(vendor_id, device_id=None):
     if row is None:
         return None
     chip, name, mem_gib = row
-    arch, capability = CHIPS.get(chip, (None, None))
+    capability = CHIPS[chip]
     vendor = VENDOR_NAMES.get(key.split(":")[0])
     return {
         "vendor": vendor,
         "chip": chip,
         "name": name,
         "model": normalize_model(name),
-        "architecture": arch,
+        "architecture": capability_architecture(capability),
         "compute_capability": capability if vendor == "nvidia" else None,
         "gfx_target": capability if vendor == "amd" else None,
         "memory_mib": mem_gib * 1024 if mem_gib else None,
     }
 
 
-def is_nvswitch(vendor_id, device_id=None):
-    """True when the PCI id is a known NVSwitch bridge."""
+def nvswitch_name(vendor_id, device_id=None):
+    """Name of a known NVSwitch bridge (``10de:22a3`` -> ``H100 NVSwitch``), None for other ids."""
     if device_id is None:
-        vendor_id, device_id = (vendor_id.split(":", 1) + [""])[:2]
-    return pci_key(vendor_id, device_id) in NVSWITCH_DEVICES
+        vendor_id, device_id = (str(vendor_id).split(":", 1) + [""])[:2]
+    return NVSWITCH_DEVICES.get(pci_key(vendor_id, device_id))
