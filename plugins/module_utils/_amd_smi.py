@@ -44,6 +44,14 @@ def _device_id(value):
     return "1002:%04x" % number if 0 < number <= 0xffff else None
 
 
+def _revision(value):
+    """PCI revision as two hex digits (``0xc8`` / ``c8`` / 200 -> ``c8``), None when absent."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "%02x" % value if 0 <= value <= 0xff else None
+    match = re.match(r"^(?:0x)?([0-9a-f]{1,2})$", (clean(value) or "").lower())
+    return "%02x" % int(match.group(1), 16) if match else None
+
+
 def _name(value):
     """A product name; None for a placeholder or a device id printed instead of a name (rocm-smi 4: ``0x738c``)."""
     value = clean(value)
@@ -107,6 +115,7 @@ def parse_amd_smi(text):
             "uuid": clean(entry.get("uuid")),
             "pci_bus_id": normalize_bus_id(entry.get("bdf") or bus.get("bdf")),
             "pci_device_id": _device_id(asic.get("device_id")),
+            "pci_revision": _revision(asic.get("rev_id")),
             "gfx_target": normalize_gfx_target(clean(asic.get("target_graphics_version"))),
             "memory_mib": _memory_mib(vram.get("size")) if vram.get("size") is not None else None,
             "compute_capability": None,
@@ -152,6 +161,7 @@ def parse_rocm_smi(text):
             "uuid": _pick(card, "Unique ID"),
             "pci_bus_id": normalize_bus_id(_pick(card, "PCI Bus")),
             "pci_device_id": _device_id(device_id),
+            "pci_revision": _revision(_pick(card, "Device Rev")),
             "gfx_target": normalize_gfx_target(_pick(card, "GFX Version")),
             "memory_mib": _memory_mib(vram + " B") if vram else None,
             "compute_capability": None,

@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils import _amd_smi, _nvidia_smi, _pci
 from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
-    gfx_architecture, lookup_pci, model_architecture, model_compute_capability, normalize_model,
+    device_model, gfx_architecture, lookup_pci, model_architecture, model_compute_capability,
 )
 
 DEVICE_KEYS = ("index", "vendor", "name", "model", "uuid", "pci_bus_id", "pci_device_id", "architecture",
@@ -72,8 +72,8 @@ def _fill(device):
     result = dict((key, device.get(key)) for key in DEVICE_KEYS)
     info = lookup_pci(device.get("pci_device_id")) if device.get("pci_device_id") else None
     info = info or {}
-    if not result["model"]:
-        result["model"] = normalize_model(result["name"]) or info.get("model")
+    # The tool's name (else the catalogue's), the PCI id and revision give one token whichever tool answered.
+    result["model"] = device_model(result["name"], result["pci_device_id"], device.get("pci_revision")) or result["model"]
     if not result["name"]:
         result["name"] = info.get("name")
     if result["architecture"] is None and result["gfx_target"]:

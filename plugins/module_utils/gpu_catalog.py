@@ -69,7 +69,9 @@ GFX_TARGETS = {
 # products of LLVM's table and Gentoo's amdgpu_targets descriptions (navi10 gfx1010, navi12 gfx1011, navi14
 # gfx1012, navi21 gfx1030, navi22 gfx1031, navi31 gfx1100, navi32 gfx1101, navi33 gfx1102); RX 6600 (Navi 23)
 # gfx1032 (ROCm/ROCm#2353); RX 9060 XT (Navi 44) gfx1200 and RX 9070 (Navi 48) gfx1201 (llvm-project#155577);
-# Navi 24 gfx1034: UNVERIFIED here (Linux amdgpu "beige_goby").
+# Navi 24 gfx1034: UNVERIFIED here (Linux amdgpu "beige_goby"). APUs: Phoenix (Radeon 780M) gfx1103 (Gentoo:
+# "gfx1103 RDNA3 APU ... Radeon 700M/780M"), Strix (Radeon 890M) gfx1150, Strix Halo (Radeon 8060S) gfx1151
+# (llvm-project#163717).
 CHIPS = {
     "GK210": "3.7",
     "GM200": "5.2",
@@ -117,6 +119,9 @@ CHIPS = {
     "Navi 33": "gfx1102",
     "Navi 44": "gfx1200",
     "Navi 48": "gfx1201",
+    "Phoenix": "gfx1103",
+    "Strix": "gfx1150",
+    "Strix Halo": "gfx1151",
 }
 
 # vendor:device -> (chip, name as pci.ids brackets it, nominal memory in GiB or None): the data-centre extract
@@ -170,6 +175,13 @@ PCI_DEVICES = {
     "1002:7480": ("Navi 33", "Radeon RX 7600/7600 XT/7600M XT/7600S/7700S / PRO W7600", None),
     "1002:7489": ("Navi 33", "Radeon Pro W7500", 8),
     "1002:7550": ("Navi 48", "RX 9070/9070 XT", 16),
+    "1002:150e": ("Strix", "Radeon 880M / 890M", None),
+    "1002:1586": ("Strix Halo", "Radeon Graphics / Radeon 8050S Graphics / Radeon 8060S Graphics", None),
+    "1002:15bf": ("Phoenix", "Phoenix1", None),
+    "1002:15c8": ("Phoenix", "Phoenix2", None),
+    "1002:164f": ("Phoenix", "Phoenix", None),
+    "1002:1900": ("Phoenix", "Phoenix3", None),
+    "1002:1901": ("Phoenix", "Phoenix4", None),
     "1002:7590": ("Navi 44", "RX 9060 XT", None),
     "10de:102d": ("GK210", "Tesla K80", 12),
     "10de:13f2": ("GM204", "Tesla M60", 8),
@@ -299,6 +311,93 @@ NVSWITCH_DEVICES = {
     "10de:22a3": "H100 NVSwitch",
 }
 
+# AMD vendor:device -> {revision: marketing name}: libdrm's amdgpu.ids (libdrm-common 2.4.124-2), the table amd-smi
+# reads its asic.market_name from (amdgpu_get_marketing_name; the first line of a duplicate wins, as there). It tells
+# apart the models one PCI id covers (744c: RX 7900 XTX / XT / GRE / 7900M) from the revision both tools print.
+MARKET_NAMES = {
+    "1002:15bf": {
+        "00": "AMD Radeon 780M", "01": "AMD Radeon 760M", "02": "AMD Radeon 780M", "03": "AMD Radeon 760M",
+        "c1": "AMD Radeon 780M", "c2": "AMD Radeon 780M", "c3": "AMD Radeon 760M", "c4": "AMD Radeon 780M",
+        "c5": "AMD Radeon 740M", "c6": "AMD Radeon 780M", "c7": "AMD Radeon 780M", "c8": "AMD Radeon 760M",
+        "c9": "AMD Radeon 780M", "ca": "AMD Radeon 740M", "cb": "AMD Radeon 760M", "cd": "AMD Radeon 760M",
+        "cf": "AMD Radeon 780M", "d0": "AMD Radeon 780M", "d1": "AMD Radeon 780M", "d2": "AMD Radeon 760M",
+        "d3": "AMD Radeon 780M", "d4": "AMD Radeon 780M", "d5": "AMD Radeon 760M", "d6": "AMD Radeon 760M",
+        "d7": "AMD Radeon 780M", "d8": "AMD Radeon 740M", "d9": "AMD Radeon 780M", "da": "AMD Radeon 780M",
+        "db": "AMD Radeon 760M", "dc": "AMD Radeon 780M", "dd": "AMD Radeon 780M", "de": "AMD Radeon 740M",
+        "df": "AMD Radeon 760M", "f0": "AMD Radeon 760M",
+    },
+    "1002:15c8": {
+        "c1": "AMD Radeon 740M", "c2": "AMD Radeon 740M", "c3": "AMD Radeon 740M", "c4": "AMD Radeon 740M",
+        "d1": "AMD Radeon 740M", "d2": "AMD Radeon 740M", "d3": "AMD Radeon 740M", "d4": "AMD Radeon 740M",
+    },
+    "1002:66a1": {"02": "AMD Instinct MI60 / MI50", "06": "AMD Radeon Pro VII"},
+    "1002:66af": {"c1": "AMD Radeon VII"},
+    "1002:6860": {
+        "00": "AMD Radeon Instinct MI25", "01": "AMD Radeon Instinct MI25", "02": "AMD Radeon Instinct MI25",
+        "03": "AMD Radeon Pro V340", "04": "AMD Radeon Instinct MI25x2", "07": "AMD Radeon Pro V320",
+    },
+    "1002:7312": {"00": "AMD Radeon Pro W5700"},
+    "1002:731f": {
+        "c0": "AMD Radeon RX 5700 XT 50th Anniversary", "c1": "AMD Radeon RX 5700 XT", "c2": "AMD Radeon RX 5600M",
+        "c3": "AMD Radeon RX 5700M", "c4": "AMD Radeon RX 5700", "c5": "AMD Radeon RX 5700 XT",
+        "ca": "AMD Radeon RX 5600 XT", "cb": "AMD Radeon RX 5600 OEM",
+    },
+    "1002:7340": {
+        "c1": "AMD Radeon RX 5500M", "c3": "AMD Radeon RX 5300M", "c5": "AMD Radeon RX 5500 XT",
+        "c7": "AMD Radeon RX 5500", "c9": "AMD Radeon RX 5500XTB", "cf": "AMD Radeon RX 5300",
+    },
+    "1002:7341": {"00": "AMD Radeon Pro W5500"},
+    "1002:7362": {"c1": "AMD Radeon Pro V540", "c3": "AMD Radeon Pro V520"},
+    "1002:738c": {"01": "AMD Instinct MI100"},
+    "1002:73a1": {"00": "AMD Radeon Pro V620"},
+    "1002:73a3": {"00": "AMD Radeon Pro W6800"},
+    "1002:73a5": {"c0": "AMD Radeon RX 6950 XT"},
+    "1002:73af": {"c0": "AMD Radeon RX 6900 XT"},
+    "1002:73bf": {"c0": "AMD Radeon RX 6900 XT", "c1": "AMD Radeon RX 6800 XT", "c3": "AMD Radeon RX 6800"},
+    "1002:73df": {
+        "c0": "AMD Radeon RX 6750 XT", "c1": "AMD Radeon RX 6700 XT", "c2": "AMD Radeon RX 6800M",
+        "c3": "AMD Radeon RX 6800M", "c5": "AMD Radeon RX 6700 XT", "cf": "AMD Radeon RX 6700M",
+        "d5": "AMD Radeon RX 6750 GRE 12GB", "d7": "AMD TDC-235", "df": "AMD Radeon RX 6700",
+        "e5": "AMD Radeon RX 6750 GRE 12GB", "ff": "AMD Radeon RX 6700",
+    },
+    "1002:73e3": {"00": "AMD Radeon Pro W6600"},
+    "1002:73ef": {
+        "c0": "AMD Radeon RX 6800S", "c1": "AMD Radeon RX 6650 XT", "c2": "AMD Radeon RX 6700S",
+        "c3": "AMD Radeon RX 6650M", "c4": "AMD Radeon RX 6650M XT",
+    },
+    "1002:73ff": {
+        "c1": "AMD Radeon RX 6600 XT", "c3": "AMD Radeon RX 6600M", "c7": "AMD Radeon RX 6600",
+        "cb": "AMD Radeon RX 6600S", "cf": "AMD Radeon RX 6600 LE", "df": "AMD Radeon RX 6750 GRE 10GB",
+    },
+    "1002:7408": {"00": "AMD Instinct MI250X"},
+    "1002:740c": {"01": "AMD Instinct MI250X / MI250"},
+    "1002:740f": {"02": "AMD Instinct MI210"},
+    "1002:7422": {"00": "AMD Radeon Pro W6400"},
+    "1002:743f": {
+        "c1": "AMD Radeon RX 6500 XT", "c3": "AMD Radeon RX 6500", "c7": "AMD Radeon RX 6400",
+        "c8": "AMD Radeon RX 6500M", "cc": "AMD Radeon 6550S", "ce": "AMD Radeon RX 6450M",
+        "cf": "AMD Radeon RX 6300M", "d3": "AMD Radeon RX 6550M", "d7": "AMD Radeon RX 6400",
+    },
+    "1002:7448": {"00": "AMD Radeon Pro W7900"},
+    "1002:744a": {"00": "AMD Radeon Pro W7900 Dual Slot"},
+    "1002:744c": {
+        "c8": "AMD Radeon RX 7900 XTX", "cc": "AMD Radeon RX 7900 XT", "ce": "AMD Radeon RX 7900 GRE",
+        "cf": "AMD Radeon RX 7900M",
+    },
+    "1002:745e": {"cc": "AMD Radeon Pro W7800"},
+    "1002:7460": {"00": "AMD Radeon Pro V710"},
+    "1002:7470": {"00": "AMD Radeon Pro W7700"},
+    "1002:747e": {"c8": "AMD Radeon RX 7800 XT", "ff": "AMD Radeon RX 7700 XT"},
+    "1002:7480": {
+        "00": "AMD Radeon Pro W7600", "c0": "AMD Radeon RX 7600 XT", "c1": "AMD Radeon RX 7700S",
+        "c3": "AMD Radeon RX 7600S", "c7": "AMD Radeon RX 7600M XT", "cf": "AMD Radeon RX 7600",
+    },
+    "1002:7489": {"00": "AMD Radeon Pro W7500"},
+    "1002:74a0": {"00": "AMD Instinct MI300A"},
+    "1002:74a1": {"00": "AMD Instinct MI300X"},
+    "1002:74b5": {"00": "AMD Instinct MI300X VF"},
+}
+
 # Model token -> compute capability or LLVM target, for tokens no PCI row names (cloud APIs, Slurm, GeForce parts
 # the catalogue has no id for). The first match wins; a rule must agree with every PCI row whose token it matches
 # (tests/unit/plugins/module_utils/test_gpu_vocabulary.py checks it).
@@ -320,7 +419,7 @@ _FAMILY_RULES = (
     (r"^(rtx50\d\d\w*|rtxpro\d+\w*|rtx6000d)$", "12.0"),
     (r"^(mi350[a-z]*|mi355[a-z]*)$", "gfx950"),
     (r"^(mi300[a-z]*|mi308[a-z]*|mi325[a-z]*)$", "gfx942"),
-    (r"^(mi250[a-z]*|mi210)$", "gfx90a"),
+    (r"^(mi250[a-z]*|mi210|mi200)$", "gfx90a"),
     (r"^mi100$", "gfx908"),
     (r"^(mi50|mi60|vii)$", "gfx906"),
     (r"^(mi25\w*|v340\w*|v320)$", "gfx900"),
@@ -342,7 +441,12 @@ _NOISE = frozenset((
     "a", "sff", "converged", "accelerator", "oem", "inc", "corporation", "advanced", "micro", "devices", "lhr",
     "dual", "slot",
 ) + sum(VENDOR_WORDS.values(), ()))
+# Brand words kept in front of a model that is only a number ("Radeon 780M" -> radeon780m).
+_BRANDS = ("radeon", "geforce", "quadro")
 _MEMORY_TOKEN = re.compile(r"^\d+(?:gb|g|gib|tb)$")
+_INSTINCT_TOKEN = re.compile(r"^mi\d{2,3}[a-z0-9]*$")
+# Tokens that name a family of models, not one: rocm-smi's "AMD INSTINCT MI200 ..." board name (MI250X, MI250, MI210).
+_FAMILY_TOKENS = ("mi200", "mi300")
 _NVL_TOKEN = re.compile(r"^nvl\d+$")
 _SKU_TOKEN = re.compile(r"^(?:sku|pg)\d*$")
 _HEX_ID = re.compile(r"^\s*0x[0-9a-f]+\s*$", re.IGNORECASE)
@@ -398,13 +502,21 @@ def normalize_model(name):
     if _inside(name) is None and _chip_named(name):
         return None
     kept = []
+    brand = None
     for token in _strip_name(name):
         token = token.strip(".")
+        if token in _BRANDS and not kept:
+            brand = token
         if not token or token in _NOISE or _MEMORY_TOKEN.match(token) or _NVL_TOKEN.match(token):
             continue
         if _SKU_TOKEN.match(token):
             break
         kept.append(token)
+    if brand and kept and kept[0][:1].isdigit():
+        kept.insert(0, brand)  # "AMD Radeon 780M" -> radeon780m, not a bare number
+    instinct = [token for token in kept if _INSTINCT_TOKEN.match(token)]
+    if instinct:  # board names: "AMD INSTINCT MI200 (MCM) OAM LC MBA HPE C2" -> mi200
+        kept = instinct[:1]
     if "pro" in kept and "rtx" not in kept:
         # "Radeon Pro V520" -> v520, "Radeon Pro" -> None; keep "RTX PRO 6000" -> rtxpro6000, "Pro 5500M" -> pro5500m
         following = kept[kept.index("pro") + 1:][:1]
@@ -430,6 +542,40 @@ def _alternatives(name):
     for part in parts[1:]:
         result.append(" ".join(prefix + [part]) if part[:1].isdigit() else part)
     return result
+
+
+def _ambiguous(name):
+    """True for a pci.ids-style name that covers several models (``Navi 32 [Radeon RX 7700 XT / 7800 XT]``)."""
+    return len(set(normalize_model(part) for part in _alternatives(name)) - set([None])) > 1
+
+
+def market_name(pci_device_id, revision):
+    """amdgpu.ids marketing name for an AMD PCI id and revision (``'1002:747e'``, ``'0xc8'``), None if unknown."""
+    if not pci_device_id or revision is None or ":" not in str(pci_device_id):
+        return None
+    vendor, device = str(pci_device_id).split(":", 1)
+    rev = str(revision).strip().lower()
+    rev = rev[2:] if rev.startswith("0x") else rev
+    return MARKET_NAMES.get(pci_key(vendor, device), {}).get(rev.zfill(2)[-2:])
+
+
+def device_model(name=None, pci_device_id=None, revision=None):
+    """The model token of one device from everything a tool or PCI tells about it, whichever tool answered.
+
+    The tool's name when it names one model; else the marketing name of the PCI id and revision (amd-smi and
+    rocm-smi both print the revision; a pci.ids-style name such as rocm-smi's ``Navi 31 [Radeon RX 7900 XT/7900
+    XTX/7900 GRE/7900M]`` covers four models); else the first model such a name gives; else the PCI row's.
+    """
+    if name and not _ambiguous(name):
+        token = normalize_model(name)
+        if token and token not in _FAMILY_TOKENS:
+            return token
+    for candidate in (market_name(pci_device_id, revision), name):
+        token = normalize_model(candidate) if candidate else None
+        if token:
+            return token
+    info = lookup_pci(pci_device_id) if pci_device_id else None
+    return info["model"] if info else None
 
 
 def _model_chips():
