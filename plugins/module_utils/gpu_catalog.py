@@ -83,8 +83,6 @@ CHIPS = {
     "GV100": "7.0",
     "TU102": "7.5",
     "TU104": "7.5",
-    "TU106": "7.5",
-    "TU116": "7.5",
     "GA100": "8.0",
     "GA102": "8.6",
     "GA104": "8.6",
@@ -93,7 +91,6 @@ CHIPS = {
     "AD102": "8.9",
     "AD103": "8.9",
     "AD104": "8.9",
-    "AD106": "8.9",
     "GH100": "9.0",
     "GB100": "10.0",
     "GB102": "10.0",
@@ -127,7 +124,7 @@ CHIPS = {
 # vendor:device -> (chip, name as pci.ids brackets it, nominal memory in GiB or None): the data-centre extract
 # (NVIDIA + AMD Instinct), Radeon / Radeon PRO chips ROCm targets, and common workstation/GeForce ids.
 PCI_DEVICES = {
-    "1002:66a0": ("Vega 20", "Radeon Instinct MI50", 16),
+    "1002:66a0": ("Vega 20", "Radeon Pro/Radeon Instinct", None),
     "1002:66a1": ("Vega 20", "Radeon Instinct MI50", 16),
     "1002:6860": ("Vega 10", "Instinct MI25", 16),
     "1002:738c": ("Arcturus", "Instinct MI100", 32),
@@ -251,7 +248,7 @@ PCI_DEVICES = {
     "10de:2520": ("GA106", "GeForce RTX 3060 Mobile / Max-Q", 6),
     "10de:2560": ("GA106", "GeForce RTX 3060 Mobile / Max-Q", 6),
     "10de:25b6": ("GA107", "A2 / A16", 16),
-    "10de:2302": ("GH100", "H100", None),
+    "10de:2302": ("GH100", "GH100", None),
     "10de:2313": ("GH100", "H100 CNX", 80),
     "10de:2321": ("GH100", "H100L 94GB", 94),
     "10de:2322": ("GH100", "H800 PCIe", 80),

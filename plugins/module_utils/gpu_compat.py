@@ -15,7 +15,8 @@ import re
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils import gpu_compat_data as data
 from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
-    architecture_vendor, architectures, gfx_architecture, lookup_pci, model_architecture, normalize_model,
+    architecture_vendor, architectures, device_model, gfx_architecture, lookup_pci, model_architecture,
+    normalize_model,
 )
 
 _VERSION = re.compile(r"^\s*v?(\d+(?:\.\d+){0,3})\s*$")
@@ -96,6 +97,14 @@ def device_architecture(device):
     return model_architecture(device.get("name") or device.get("model") or "")
 
 
+def _device_model(device):
+    if not isinstance(device, dict):
+        return normalize_model(device)
+    info = lookup_pci(device["pci_device_id"]) if device.get("pci_device_id") else None
+    return device_model(device.get("name"), device.get("pci_device_id")) or device.get("model") or (
+        info and info["model"])
+
+
 def _nvidia_devices(gpus):
     if isinstance(gpus, dict):
         gpus = gpus.get("devices", [gpus] if "name" in gpus or "architecture" in gpus else [])
@@ -114,8 +123,7 @@ def _nvidia_devices(gpus):
                              % (device,))
         if arch not in data.ARCHITECTURE_SUPPORT:
             raise ValueError("unknown NVIDIA architecture %r (known: %s)" % (arch, ", ".join(architectures("nvidia"))))
-        model = normalize_model(device.get("name")) if isinstance(device, dict) else normalize_model(device)
-        result.append((arch, model))
+        result.append((arch, _device_model(device)))
     return result
 
 

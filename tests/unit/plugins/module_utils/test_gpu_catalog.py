@@ -58,8 +58,9 @@ def test_catalogue_rows_are_consistent():
         info = lookup_pci(key)
         assert info["architecture"], key
         assert (info["compute_capability"] is None) == (info["vendor"] == "amd") == (info["gfx_target"] is not None), key
-        if info["model"] is None:  # only a chip-only pci.ids name ("Phoenix3") or a generic one ("Radeon Graphics")
-            assert chip.split()[0].lower() in name.lower() or "Graphics" in name, key
+        if info["model"] is None:  # a chip-only pci.ids name ("Phoenix3"), a generic one ("Radeon Pro/Radeon Instinct")
+            assert name in ("Radeon Pro/Radeon Instinct", "Radeon Graphics / Radeon 8050S Graphics / Radeon 8060S Graphics") \
+                or name.startswith(chip), key
         else:
             assert model_architecture(info["model"]) == info["architecture"], key
     assert lookup_pci("0x10DE", "0x2330")["memory_mib"] == 80 * 1024
