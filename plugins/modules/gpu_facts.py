@@ -155,7 +155,7 @@ ansible_facts:
           type: int
           sample: 0
         nvswitches:
-          description: The NVSwitch PCI functions (C(pci_bus_id), C(pci_device_id), C(name)).
+          description: The NVSwitch PCI functions (C(pci_bus_id), C(pci_device_id), C(name); V(null) for an id the catalogue does not know).
           returned: always
           type: list
           elements: dict
