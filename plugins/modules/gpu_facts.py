@@ -155,7 +155,9 @@ ansible_facts:
           type: int
           sample: 0
         nvswitches:
-          description: The NVSwitch PCI functions (C(pci_bus_id), C(pci_device_id), C(name); V(null) for an id the catalogue does not know).
+          description:
+            - The NVSwitch PCI functions (C(pci_bus_id), C(pci_device_id), C(name)).
+            - C(name) is V(null) for an NVSwitch id the catalogue does not know.
           returned: always
           type: list
           elements: dict
