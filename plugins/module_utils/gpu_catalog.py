@@ -395,9 +395,9 @@ MARKET_NAMES = {
     "1002:74b5": {"00": "AMD Instinct MI300X VF"},
 }
 
-# Model token -> compute capability or LLVM target, for tokens no PCI row names (cloud APIs, Slurm, GeForce parts
-# the catalogue has no id for). The first match wins; a rule must agree with every PCI row whose token it matches
-# (tests/unit/plugins/module_utils/test_gpu_vocabulary.py checks it).
+# Model token -> compute capability, LLVM target or (where the name does not tell the chip) architecture, for tokens
+# no PCI row names (cloud APIs, Slurm, parts the catalogue has no id for). The first match wins; a rule must agree
+# with every PCI row whose token it matches (tests/unit/plugins/module_utils/test_gpu_vocabulary.py checks it).
 _FAMILY_RULES = (
     (r"^(k40\w*|k20\w*)$", "3.5"),
     (r"^m10$", "5.0"),
@@ -420,13 +420,12 @@ _FAMILY_RULES = (
     (r"^mi100$", "gfx908"),
     (r"^(mi50|mi60|vii)$", "gfx906"),
     (r"^(mi25\w*|v340\w*|v320)$", "gfx900"),
-    (r"^rx90[6-9]\d\w*$", None),  # RDNA 4 (Navi 44 / 48): the chip is told by the PCI row, not the name
-    (r"^(rx7[6-9]\d\d\w*|w7[5-9]\d\d\w*)$", None),  # RDNA 3, three chips
-    (r"^(rx6[4-9]\d\d\w*|w6[4-9]\d\d\w*|v620)$", None),  # RDNA 2, four chips
+    # Radeon families whose chip (so LLVM target) the name does not tell, but whose architecture it does.
+    (r"^rx90[6-9]\d\w*$", "rdna4"),
+    (r"^(rx7[6-9]\d\d\w*|w7[5-9]\d\d\w*)$", "rdna3"),
+    (r"^(rx6[4-9]\d\d\w*|w6[4-9]\d\d\w*|v620)$", "rdna2"),
+    (r"^(rx5[3-7]\d\d\w*|w5[5-7]\d\d\w*|v520|v540)$", "rdna1"),
 )
-# Families above whose chip (so LLVM target) the name does not tell, but whose architecture it does.
-_FAMILY_ARCHITECTURES = {r"^rx90[6-9]\d\w*$": "rdna4", r"^(rx7[6-9]\d\d\w*|w7[5-9]\d\d\w*)$": "rdna3",
-                         r"^(rx6[4-9]\d\d\w*|w6[4-9]\d\d\w*|v620)$": "rdna2"}
 
 # Words that name a vendor (they never distinguish one model from another).
 VENDOR_WORDS = {"nvidia": ("nvidia", "tesla", "geforce", "quadro"), "amd": ("amd", "ati", "radeon", "instinct")}
@@ -458,10 +457,10 @@ _CHIP_KEYS = sorted(((_squash(chip), chip) for chip in CHIPS), key=lambda item: 
 
 
 def _chip_named(text):
-    """The CHIPS key that a chip-only name (``Navi 23``, ``Navi32 GL-XL``, ``GH100``, ``GP100GL``) starts with."""
+    """The CHIPS key of a chip-only name (``Navi 23``, ``Navi32 GL-XL``, ``GH100``, ``GP100GL``, ``Phoenix3``)."""
     squashed = _squash(text)
     for key, chip in _CHIP_KEYS:
-        if squashed.startswith(key):
+        if squashed.startswith(key) and len(squashed) - len(key) <= 4:  # a variant suffix, not a model after it
             return chip
     return None
 
@@ -659,10 +658,15 @@ def gfx_architecture(target):
 
 
 def _family(token):
-    for pattern, capability in _FAMILY_RULES:
+    """What the first family rule matching ``token`` says (capability, LLVM target or architecture), else None."""
+    for pattern, value in _FAMILY_RULES:
         if re.match(pattern, token):
-            return pattern, capability
-    return None, None
+            return value
+    return None
+
+
+def _is_capability(value):
+    return bool(value) and (value.startswith("gfx") or value[0].isdigit())
 
 
 def model_capability(name):
@@ -673,7 +677,8 @@ def model_capability(name):
     if token in MODELS:
         return CHIPS[MODELS[token]]
     if token:
-        return _family(token)[1]
+        value = _family(token)
+        return value if _is_capability(value) else None
     chip = _chip_named(name)
     return CHIPS[chip] if chip else None
 
@@ -684,8 +689,8 @@ def model_architecture(model):
     if capability:
         return capability_architecture(capability)
     token = normalize_model(model)
-    pattern = _family(token)[0] if token else None
-    return _FAMILY_ARCHITECTURES.get(pattern)
+    value = _family(token) if token else None
+    return value if architecture_vendor(value) else None
 
 
 def model_compute_capability(model):

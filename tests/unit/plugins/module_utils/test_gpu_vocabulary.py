@@ -73,13 +73,13 @@ def test_every_catalogue_row_has_the_chip_and_names_pci_ids_gives():
 
 def test_no_two_tables_give_one_token_different_answers():
     for token, chip in cat.MODELS.items():
-        pattern, capability = cat._family(token)
-        if pattern is None:
+        value = cat._family(token)
+        if value is None:
             continue
-        if capability is None:
-            assert cat._FAMILY_ARCHITECTURES[pattern] == cat.capability_architecture(cat.CHIPS[chip]), token
+        if cat.architecture_vendor(value):  # the rule names the architecture only
+            assert value == cat.capability_architecture(cat.CHIPS[chip]), (token, chip, value)
         else:
-            assert capability == cat.CHIPS[chip], (token, chip, capability)
+            assert value == cat.CHIPS[chip], (token, chip, value)
     for key, (chip, name, _mem) in cat.PCI_DEVICES.items():
         for alternative in cat._alternatives(name):
             token = cat.normalize_model(alternative)
@@ -88,8 +88,8 @@ def test_no_two_tables_give_one_token_different_answers():
 
 
 def test_family_rules_point_at_known_architectures():
-    for pattern, capability in cat._FAMILY_RULES:
-        arch = cat.capability_architecture(capability) if capability else cat._FAMILY_ARCHITECTURES[pattern]
+    for pattern, value in cat._FAMILY_RULES:
+        arch = value if cat.architecture_vendor(value) else cat.capability_architecture(value)
         assert arch in cat.architectures("nvidia") + cat.AMD_ARCHITECTURES, pattern
 
 
@@ -121,6 +121,7 @@ def test_market_names_are_the_amdgpu_ids_lines():
     ("AMD Radeon RX 6600 (Navi 23", "rdna2", None), ("AMD Radeon RX 7800 XT", "rdna3", None),
     ("Radeon RX 9070 XT", "rdna4", None), ("AMD Radeon PRO W7900", "rdna3", None), ("rx6650xt", "rdna2", None),
     ("rx7650gre", "rdna3", None), ("AMD Instinct MI300X", "cdna3", None), ("Navi 23", "rdna2", None),
+    ("Radeon RX 5300", "rdna1", None), ("STRIX RTX 3080", None, None), ("Navi32 GL-XL", "rdna3", None),
     ("Phoenix3", "rdna3", None), ("mystery 9000", None, None), ("", None, None),
 ])
 def test_architecture_and_compute_capability_of_names(name, arch, capability):
