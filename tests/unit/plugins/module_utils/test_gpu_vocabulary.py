@@ -88,7 +88,7 @@ def test_no_two_tables_give_one_token_different_answers():
 
 
 def test_family_rules_point_at_known_architectures():
-    for pattern, value in cat._FAMILY_RULES:
+    for pattern, value in cat.FAMILY_RULES:
         arch = value if cat.architecture_vendor(value) else cat.capability_architecture(value)
         assert arch in cat.architectures("nvidia") + cat.AMD_ARCHITECTURES, pattern
 
