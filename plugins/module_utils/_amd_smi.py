@@ -14,17 +14,17 @@ import re
 from ansible_collections.mlinfra.gpu.plugins.module_utils._nvidia_smi import clean, normalize_bus_id
 from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import normalize_gfx_target
 
-_UNIT_BYTES = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3}
+_HEX_NAME = re.compile(r"^\s*0x[0-9a-f]+\s*$", re.IGNORECASE)
+_VERSION_IN_TEXT = re.compile(r"\d+\.\d+(?:\.\d+){0,2}")
 
 
 def _load(text):
-    text = (text or "").strip()
-    start = min([i for i in (text.find("{"), text.find("[")) if i >= 0] or [0])
-    return json.loads(text[start:])  # amd-smi may print warnings before the JSON
-
-
-_HEX_NAME = re.compile(r"^\s*0x[0-9a-f]+\s*$", re.IGNORECASE)
-_VERSION_IN_TEXT = re.compile(r"(\d+\.\d+(?:\.\d+){0,2})")
+    """The JSON in a tool's output; amd-smi may print Python warnings before it. ValueError without JSON."""
+    text = text or ""
+    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+    if not starts:
+        raise ValueError("no JSON in the output: %r" % text.strip()[:200])
+    return json.loads(text[min(starts):])
 
 
 def _device_id(value):
@@ -33,12 +33,11 @@ def _device_id(value):
         number = value
     else:
         text = (clean(value) or "").lower()
-        hexa = re.search(r"0x([0-9a-f]{1,4})\b", text) or re.match(r"^([0-9a-f]{1,4})$", text)
-        decimal = re.match(r"^(\d{5})$", text)
+        hexa = re.search(r"0x[0-9a-f]{1,4}\b", text) or re.match(r"^[0-9a-f]{1,4}$", text)
         if hexa:
-            number = int(hexa.group(1), 16)
-        elif decimal:
-            number = int(decimal.group(1))
+            number = int(hexa.group(0), 16)
+        elif re.match(r"^\d{5}$", text):
+            number = int(text)
         else:
             return None
     return "1002:%04x" % number if 0 < number <= 0xffff else None
@@ -47,9 +46,11 @@ def _device_id(value):
 def _revision(value):
     """PCI revision as two hex digits (``0xc8`` / ``c8`` / 200 -> ``c8``), None when absent."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return "%02x" % value if 0 <= value <= 0xff else None
-    match = re.match(r"^(?:0x)?([0-9a-f]{1,2})$", (clean(value) or "").lower())
-    return "%02x" % int(match.group(1), 16) if match else None
+        number = value
+    else:
+        text = (clean(value) or "").lower()
+        number = int(text, 16) if re.match(r"^(?:0x)?[0-9a-f]{1,2}$", text) else -1
+    return "%02x" % number if 0 <= number <= 0xff else None
 
 
 def _name(value):
@@ -65,37 +66,25 @@ def driver_version(value):
     ``6.8.0-45-generic``, ``4.18.0-348.12.2.el8_5.x86_64`` or a whole banner (``Linux version 6.8.0-79-generic
     (buildd@...) #79-Ubuntu SMP ...``, spaces dropped by amd-smi 25.3). Each gives its dotted version: ``6.8.0``.
     """
-    value = clean(value)
-    match = _VERSION_IN_TEXT.search(value) if value else None
-    return match.group(1) if match else None
+    match = _VERSION_IN_TEXT.search(clean(value) or "")
+    return match.group(0) if match else None
 
 
-def _memory_mib(size):
-    """{'value': 196592, 'unit': 'MB'} / '196592 MB' / bytes integer -> MiB (amd-smi 'MB' is MiB)."""
-    if isinstance(size, dict):
-        value, unit = size.get("value"), str(size.get("unit") or "MB")
-    else:
-        match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$", str(size)) if size is not None else None
-        if not match:
-            return None
-        value, unit = match.group(1), match.group(2) or "B"
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    unit = unit.lower()
-    if unit in ("mb", "mib"):
-        return int(value)
-    if unit in ("gb", "gib"):
-        return int(value * 1024)
-    return int(value * _UNIT_BYTES.get(unit, 1) // (1024 ** 2))
+def _vram_mib(size):
+    """MiB from amd-smi's ``vram.size`` (``{'value': 16368, 'unit': 'MB'}``: amd-smi's MB are MiB), else None."""
+    value, unit = str(size.get("value")), str(size.get("unit"))
+    return int(value) if value.isdigit() and unit in ("MB", "MiB") else None
+
+
+def _bytes_mib(value):
+    """MiB from rocm-smi's ``VRAM Total Memory (B)`` byte count, else None."""
+    value = clean(value) or ""
+    return int(value) // (1024 * 1024) if value.isdigit() else None
 
 
 def _entries(data):
-    if isinstance(data, dict) and "gpu_data" in data:
-        data = data["gpu_data"]
     if isinstance(data, dict):
-        data = [data]
+        data = data.get("gpu_data", [data])  # ROCm 7 envelope; a lone object (one GPU asked)
     return [entry for entry in data if isinstance(entry, dict)] if isinstance(data, list) else []
 
 
@@ -117,7 +106,7 @@ def parse_amd_smi(text):
             "pci_device_id": _device_id(asic.get("device_id")),
             "pci_revision": _revision(asic.get("rev_id")),
             "gfx_target": normalize_gfx_target(clean(asic.get("target_graphics_version"))),
-            "memory_mib": _memory_mib(vram.get("size")) if vram.get("size") is not None else None,
+            "memory_mib": _vram_mib(vram.get("size") or {}),
             "compute_capability": None,
             "mig_mode": None,
         })
@@ -150,10 +139,7 @@ def parse_rocm_smi(text):
     for key in cards:
         card = data[key]
         # ROCm 5: 'GPU ID' is the device id and 'Card model' the subsystem; ROCm 6: 'Device ID' / 'Card Model'.
-        device_id = _pick(card, "Device ID", "GPU ID")
-        if device_id is None and "Card Model" in card:
-            device_id = _pick(card, "Card Model")
-        vram = _pick(card, "VRAM Total Memory (B)")
+        device_id = _pick(card, "Device ID", "GPU ID") or clean(card.get("Card Model"))
         devices.append({
             "index": int(key[4:]),
             "vendor": "amd",
@@ -163,7 +149,7 @@ def parse_rocm_smi(text):
             "pci_device_id": _device_id(device_id),
             "pci_revision": _revision(_pick(card, "Device Rev")),
             "gfx_target": normalize_gfx_target(_pick(card, "GFX Version")),
-            "memory_mib": _memory_mib(vram + " B") if vram else None,
+            "memory_mib": _bytes_mib(_pick(card, "VRAM Total Memory (B)")),
             "compute_capability": None,
             "mig_mode": None,
         })

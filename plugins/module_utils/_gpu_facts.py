@@ -135,7 +135,7 @@ def _amd(run, amd_smi, rocm_smi):
         attempts.append(("amd-smi", [amd_smi, "static", "--json"]))
     if rocm_smi:
         attempts.append(("rocm-smi", [rocm_smi, "--showid", "--showproductname", "--showbus", "--showuniqueid",
-                                      "--json"]))
+                                      "--showmeminfo", "vram", "--json"]))
     error = None
     for source, cmd in attempts:
         rc, out, err = run(cmd)

@@ -73,7 +73,7 @@ def gpu_hostvars(gpus):
     return {
         "gpu_count": count,
         "gpu_models": models,
-        "gpu_vendor": vendors[0] if len(vendors) == 1 else None,
+        "gpu_vendor": next(iter(vendors)) if len(vendors) == 1 else None,
         "gpu_memory_mib": memory,
     }
 
@@ -124,10 +124,9 @@ class GpuInventoryMixin:
         name = unsafe(name)
         hostvars = unsafe(hostvars)
         inventory = self.inventory
+        inventory.add_host(name)
         for group in groups:
             inventory.add_group(group)
-        inventory.add_host(name, group=groups[0] if groups else None)
-        for group in groups[1:]:
             inventory.add_child(group, name)
         host = inventory.get_host(name)
         host.vars.update(hostvars)

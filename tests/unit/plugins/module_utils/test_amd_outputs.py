@@ -117,3 +117,48 @@ def test_device_id_in_hex_and_decimal(value, device_id):
 ])
 def test_revision_forms(value, revision):
     assert _amd_smi._revision(value) == revision
+
+
+def test_rocm_smi_rx7900xt_with_vram(tmp_path):
+    facts = _facts(tmp_path, "rocm-smi", _text("rocm-smi_json__RX7900XT__marimo9237.json"))
+    device = facts["devices"][0]
+    assert _device(facts) == ("amd", "Radeon RX 7900 XT", "rx7900xt", None, "1002:744c", "rdna3", "gfx1100", None)
+    assert device["memory_mib"] == 20464  # 21458059264 B
+    devices, driver = _amd_smi.parse_rocm_smi(_text("rocm-smi_json__RX7900XT__marimo9237.json"))
+    assert (devices[0]["pci_revision"], devices[0]["uuid"], driver) == ("cc", None, None)
+
+
+def test_output_without_json_is_refused():
+    with pytest.raises(ValueError, match="no JSON in the output: 'WARNING: No JSON data to report'"):
+        _amd_smi.parse_rocm_smi(_text("rocm-smi_json__no_data__legacy-rocm-build4374.txt"))
+    with pytest.raises(ValueError, match="no JSON in the output: ''"):
+        _amd_smi.parse_amd_smi(None)
+
+
+def test_amd_smi_one_gpu_asked_vram_and_index():
+    # DERIVED from the real MI308X entry (ROCm/amdsmi CHANGELOG): as `amd-smi static -g 1 --json` gives one GPU
+    # without the list, with the vram section amd-smi's JSON carries ({"value": N, "unit": "MB"}, MB being MiB)
+    import json
+    entry = json.loads(_text("amd-smi_static_json__MI308X__rocm6_list__derived.json"))[0]
+    entry.update({"gpu": 1, "vram": {"type": "HBM", "size": {"value": 196592, "unit": "MB"}}})
+    devices = _amd_smi.parse_amd_smi(json.dumps(entry))
+    assert [(d["index"], d["memory_mib"], d["pci_device_id"], d["pci_revision"]) for d in devices] == [
+        (1, 196592, "1002:74a2", "00")]
+    entry.update({"gpu": "N/A", "vram": {"size": {"value": "N/A", "unit": "MB"}}})
+    listed = _amd_smi.parse_amd_smi(json.dumps(["N/A", entry]))
+    assert [(d["index"], d["memory_mib"]) for d in listed] == [(0, None)]
+    entry["vram"] = {"size": {"value": 192, "unit": "GB"}}
+    assert _amd_smi.parse_amd_smi(json.dumps({"gpu_data": [entry]}))[0]["memory_mib"] is None
+    assert _amd_smi.parse_amd_smi('{"gpu_data": "N/A"}') == []
+
+
+@pytest.mark.parametrize("value, device_id", [(1, "1002:0001"), (0xffff, "1002:ffff"), (0x10000, None), (-1, None),
+                                              ("0x10000", None)])
+def test_device_id_bounds(value, device_id):
+    assert _amd_smi._device_id(value) == device_id
+
+
+@pytest.mark.parametrize("value, revision", [(0, "00"), (255, "ff"), (256, None), (-1, None), ("ff", "ff"),
+                                             ("0x0", "00")])
+def test_revision_bounds(value, revision):
+    assert _amd_smi._revision(value) == revision
