@@ -119,7 +119,7 @@ def normalize_model(name):
         kept = instinct[:1]
     if "pro" in kept and "rtx" not in kept:
         # "Radeon Pro V520" -> v520, "Radeon Pro" -> None; keep "RTX PRO 6000" -> rtxpro6000, "Pro 5500M" -> pro5500m
-        following = kept[kept.index("pro") + 1:][:1]
+        following = kept[kept.index("pro") + 1:]
         if not following or following[0][0].isalpha():
             kept.remove("pro")
     model = "".join(kept).replace(".", "")
@@ -300,7 +300,7 @@ def model_architecture(model):
 def model_compute_capability(model):
     """NVIDIA compute capability for a model token (or name), None when unknown or not NVIDIA."""
     capability = model_capability(model)
-    return capability if capability and architecture_vendor(capability_architecture(capability)) == "nvidia" else None
+    return None if not capability or capability.startswith("gfx") else capability
 
 
 def model_vendor(name):
@@ -346,14 +346,12 @@ def lookup_pci(vendor_id, device_id=None):
         "name": name,
         "model": normalize_model(name),
         "architecture": capability_architecture(capability),
-        "compute_capability": capability if vendor == "nvidia" else None,
-        "gfx_target": capability if vendor == "amd" else None,
+        "compute_capability": None if capability.startswith("gfx") else capability,
+        "gfx_target": capability if capability.startswith("gfx") else None,
         "memory_mib": mem_gib * 1024 if mem_gib else None,
     }
 
 
-def nvswitch_name(vendor_id, device_id=None):
+def nvswitch_name(pci_device_id):
     """Name of a known NVSwitch bridge (``10de:22a3`` -> ``H100 NVSwitch``), None for other ids."""
-    if device_id is None:
-        vendor_id, device_id = (str(vendor_id).split(":", 1) + [""])[:2]
-    return NVSWITCH_DEVICES.get(pci_key(vendor_id, device_id))
+    return NVSWITCH_DEVICES.get(str(pci_device_id).lower())

@@ -32,7 +32,8 @@ from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
     ("Navi 23 [Radeon RX 6600/6600 XT", "rx6600"), ("AMD Radeon RX 7900 XTX", "rx7900xtx"),
     ("AMD Radeon PRO W7900", "w7900"), ("Radeon Pro W7900 Dual Slot", "w7900"), ("AMD Radeon Pro W6800", "w6800"),
     ("Radeon Pro V520/V540", "v520"), ("Radeon Pro VII/Radeon Instinct MI50", "vii"), ("AMD Radeon 780M", "radeon780m"),
-    ("RX 9070/9070 XT", "rx9070"), ("Radeon RX 5500/5500M / Pro 5500M", "rx5500"),
+    ("RX 9070/9070 XT", "rx9070"), ("Radeon RX 5500/5500M / Pro 5500M", "rx5500"), ("Radeon Pro 5500M", "pro5500m"),
+    ("Radeon Pro 5600 XT", "pro5600xt"),  # LLVM's name of a gfx1010 part
     ("AMD INSTINCT MI200 (MCM) OAM LC MBA HPE C2", "mi200"), ("Arcturus GL-XL [AMD Instinct MI100]", "mi100"),
     # a device id or a chip printed instead of a name is no model
     ("0x738c", None), ("Navi 23", None), ("Phoenix3", None), ("Navi32 GL-XL", None), ("GH100", None),

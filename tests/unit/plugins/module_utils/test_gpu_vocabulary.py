@@ -136,7 +136,8 @@ def test_architecture_and_compute_capability_of_names(name, arch, capability):
     ("gfx1201", "gfx1201", "rdna4"), ("gfx9012", "gfx90c", "gcn5"), ("90010", "gfx90a", "cdna2"),
     (110001, "gfx1101", "rdna3"), ("100302", "gfx1032", "rdna2"), ("gfx1250", "gfx1250", None),
     ("gfx10310", "gfx10310", None), ("N/A", None, None), ("", None, None), (None, None, None), (True, None, None),
-    ("991600", None, None),
+    ("991600", None, None), ("90015", "gfx90f", None), ("90016", None, None), ("gfx10ff", "gfx10ff", None),
+    ("gfx1017", "gfx1017", None),
 ])
 def test_gfx_targets_in_every_printed_form(printed, target, arch):
     assert (cat.normalize_gfx_target(printed), cat.gfx_architecture(printed)) == (target, arch)
@@ -192,3 +193,19 @@ def test_inventory_helpers_use_the_same_tokens():
 ])
 def test_open_modules_from_the_one_vocabulary(gpus, answer):
     assert F["gpu_open_modules"](gpus) == answer
+
+
+def test_nvswitch_names():
+    assert cat.nvswitch_name("10de:22a3") == "H100 NVSwitch" and cat.nvswitch_name("10DE:1AF1") == "A100 NVSwitch"
+    assert cat.nvswitch_name("10de:2330") is None and cat.nvswitch_name(None) is None
+
+
+def test_nvswitches_are_named_in_the_facts(tmp_path):
+    import sys
+    sys.path.insert(0, os.path.join(FIX, "..", "..", "..", "integration", "gpu_facts"))
+    from make_sysfs import hgx_devices, make_tree  # pylint: disable=import-error
+    from ansible_collections.mlinfra.gpu.plugins.module_utils._gpu_facts import collect
+    make_tree(str(tmp_path), hgx_devices(2, 2) + [("0000:99:00.0", "0x10de", "0x9999", "0x068000", "0")])
+    facts = collect(lambda cmd: (0, "", ""), lambda path: None, sysfs_root=str(tmp_path), query_tools=False)
+    assert [(s["pci_bus_id"], s["name"]) for s in facts["nvswitches"]] == [
+        ("0000:05:00.0", "H100 NVSwitch"), ("0000:06:00.0", "H100 NVSwitch"), ("0000:99:00.0", None)]
