@@ -151,12 +151,11 @@ def _ambiguous(name):
 
 def market_name(pci_device_id, revision):
     """amdgpu.ids marketing name for an AMD PCI id and revision (``'1002:747e'``, ``'0xc8'``), None if unknown."""
-    if not pci_device_id or revision is None or ":" not in str(pci_device_id):
+    match = re.match(r"^(?:0x)?([0-9a-f]{1,2})$", str(revision).strip().lower())
+    if not match or ":" not in str(pci_device_id):
         return None
     vendor, device = str(pci_device_id).split(":", 1)
-    rev = str(revision).strip().lower()
-    rev = rev[2:] if rev.startswith("0x") else rev
-    return MARKET_NAMES.get(pci_key(vendor, device), {}).get(rev.zfill(2)[-2:])
+    return MARKET_NAMES.get(pci_key(vendor, device), {}).get(match.group(1).zfill(2))
 
 
 def device_model(name=None, pci_device_id=None, revision=None):
@@ -233,9 +232,7 @@ def normalize_gfx_target(value):
     the stepping in decimal), ``90010`` (KFD ``gfx_target_version``: major*10000 + minor*100 + stepping) ->
     ``gfx90a`` / ``gfx942``. An unknown target is returned as printed (lower case, without features).
     """
-    if value is None or isinstance(value, bool):
-        return None
-    text = str(value).strip().lower()
+    text = str(value).strip().lower()  # None and booleans print no digits: None below
     if re.match(r"^\d{5,6}$", text):
         number = int(text)
         major, minor, stepping = number // 10000, number // 100 % 100, number % 100
@@ -317,10 +314,7 @@ def model_vendor(name):
 def pci_key(vendor_id, device_id):
     """``vendor:device`` key from ids in any common form (``0x10de``, ``10DE``, ``0x2330``)."""
     def _norm(value):
-        value = str(value).strip().lower()
-        if value.startswith("0x"):
-            value = value[2:]
-        return value.zfill(4)[-4:]
+        return re.sub(r"^0x", "", str(value).strip().lower()).zfill(4)[-4:]
     return "%s:%s" % (_norm(vendor_id), _norm(device_id))
 
 

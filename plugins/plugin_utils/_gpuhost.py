@@ -58,9 +58,10 @@ def gpu_hostvars(gpus):
     vendors = []
     memory = None
     for gpu in gpus:
-        n = int(gpu.get("count") or 0)
-        if n <= 0:
+        n = gpu.get("count")
+        if not n or int(n) < 1:
             continue
+        n = int(n)
         count += n
         model = model_token(gpu.get("name"))
         if model and model not in models:

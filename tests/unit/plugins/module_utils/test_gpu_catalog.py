@@ -10,7 +10,7 @@ import os
 import pytest
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
-    PCI_DEVICES, lookup_pci, model_architecture, model_compute_capability, normalize_model,
+    PCI_DEVICES, lookup_pci, model_architecture, model_compute_capability, normalize_model, pci_key,
 )
 
 
@@ -66,4 +66,5 @@ def test_catalogue_rows_are_consistent():
             assert model_architecture(info["model"]) == info["architecture"], key
     assert lookup_pci("0x10DE", "0x2330")["memory_mib"] == 80 * 1024
     assert lookup_pci("8086:2e12") is None and lookup_pci("garbage") is None
+    assert pci_key("0x10DE", "0x1") == "10de:0001" and pci_key("10de", " 2330 ") == "10de:2330"
     assert model_compute_capability("A100") == "8.0" and model_compute_capability("RTX PRO 6000") == "12.0"

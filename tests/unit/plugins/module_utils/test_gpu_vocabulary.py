@@ -160,11 +160,21 @@ def test_device_model_is_the_same_whichever_tool_answered(name, pci, revision, m
     assert cat.device_model(name, pci, revision) == model
 
 
+def test_every_model_of_a_pci_ids_name_reaches_its_chip():
+    assert cat._alternatives("Navi 22 [Radeon RX 6700/6700 XT/6750 XT / 6800M/6850M XT]") == [
+        "Radeon RX 6700", "Radeon RX 6700 XT", "Radeon RX 6750 XT", "Radeon RX 6800M", "Radeon RX 6850M XT"]
+    assert cat._alternatives("GH200 120GB / 480GB") == ["GH200 120GB", "480GB"]
+    assert cat._alternatives("Instinct MI25/MI25x2/V340/V320") == ["Instinct MI25", "MI25x2", "V340", "V320"]
+    # amdgpu.ids names of 1002:73df (rev c1, c2) as amd-smi prints them
+    assert [cat.model_capability(n) for n in ("AMD Radeon RX 6700 XT", "AMD Radeon RX 6800M")] == ["gfx1031"] * 2
+
+
 def test_market_name_lookup():
     assert cat.market_name("1002:744C", "0xCC") == "AMD Radeon RX 7900 XT"
     assert cat.market_name("0x1002:0x743f", "c3") == "AMD Radeon RX 6500"  # first of two lines wins, as in libdrm
     assert cat.market_name("1002:744c", "0x01") is None and cat.market_name("1002:744c", None) is None
     assert cat.market_name(None, "c8") is None and cat.market_name("744c", "c8") is None
+    assert cat.market_name("1002:744c", "0x1c8") is None and cat.market_name("1002:7448", "0") == "AMD Radeon Pro W7900"
 
 
 @pytest.mark.parametrize("name, vendor", [
