@@ -57,7 +57,7 @@ def _squash(text):
     return re.sub(r"[^a-z0-9]", "", str(text).lower())
 
 
-_CHIP_KEYS = sorted(((_squash(chip), chip) for chip in CHIPS), key=lambda item: -len(item[0]))
+_CHIP_KEYS = sorted(((_squash(chip), chip) for chip in CHIPS), key=lambda item: len(item[0]), reverse=True)
 
 
 def _chip_named(text):
@@ -222,7 +222,7 @@ def architecture_vendor(architecture):
 
 def architectures(vendor):
     """The architectures of one vendor (``nvidia`` or ``amd``), in release order."""
-    return tuple(row[0] for row in NVIDIA_ARCHITECTURES) if vendor == "nvidia" else AMD_ARCHITECTURES
+    return {"nvidia": tuple(row[0] for row in NVIDIA_ARCHITECTURES), "amd": AMD_ARCHITECTURES}.get(vendor, ())
 
 
 def normalize_gfx_target(value):

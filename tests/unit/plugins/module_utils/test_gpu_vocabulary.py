@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.mlinfra.gpu.plugins.filter.gpu_compat import FilterModule
 from ansible_collections.mlinfra.gpu.plugins.module_utils import gpu_catalog as cat
 from ansible_collections.mlinfra.gpu.plugins.module_utils import gpu_compat_data as data
@@ -52,6 +54,19 @@ def test_every_chip_names_one_architecture_of_its_vendor():
         assert cat.architecture_vendor(arch) == vendors[chip], chip
         if vendors[chip] == "amd":
             assert capability in cat.GFX_TARGETS, chip
+
+
+def test_architectures_per_vendor():
+    assert cat.architectures("nvidia")[0] == "kepler" and cat.architectures("amd")[-1] == "rdna4"
+    assert cat.architectures("intel") == () and cat.architecture_vendor("xe") is None
+    assert cat._chip_named("Strix Halo") == "Strix Halo" and cat._chip_named("Aqua Vanjaram 950") == "Aqua Vanjaram 950"
+
+
+def test_compat_refuses_what_is_no_gpu_fact():
+    with pytest.raises(AnsibleFilterError, match=r"expected a GPU fact \(a dict with 'architecture', 'pci_device_id' or "
+                                                  r"'name'\), got 42"):
+        F["gpu_kernel_module"]([42])
+    assert F["driver_max_cuda"]("590.44.01") == "13.1" and F["driver_max_cuda"]("590.44.00") == "13.0"
 
 
 def test_gfx_targets_name_amd_architectures_only():
