@@ -233,24 +233,16 @@ def normalize_gfx_target(value):
     ``gfx90a`` / ``gfx942``. An unknown target is returned as printed (lower case, without features).
     """
     text = str(value).strip().lower()  # None and booleans print no digits: None below
-    if re.match(r"^\d{5,6}$", text):
-        number = int(text)
-        major, minor, stepping = number // 10000, number // 100 % 100, number % 100
+    kfd = re.match(r"^(\d{1,2})(\d\d)(\d\d)$", text)
+    if kfd:
+        major, minor, stepping = (int(part) for part in kfd.groups())
         return "gfx%d%x%x" % (major, minor, stepping) if minor < 16 and stepping < 16 else None
-    match = re.search(r"gfx([0-9a-f]+)", text)
-    if not match:
-        return None
-    target = "gfx" + match.group(1)
-    digits = match.group(1)
-    if target in GFX_TARGETS or not digits.isdigit():
-        return target
-    for major_len in (1, 2):
-        major, rest = digits[:major_len], digits[major_len:]
-        if len(rest) >= 2 and int(rest[1:]) < 16:
-            candidate = "gfx%s%s%x" % (major, rest[0], int(rest[1:]))
-            if candidate in GFX_TARGETS:
-                return candidate
-    return target
+    match = re.search(r"gfx[0-9a-f]+", text)
+    if not match or match.group(0) in GFX_TARGETS:
+        return match.group(0) if match else None
+    # rocm-smi prints a stepping of 10..15 in decimal: gfx9010 is gfx90a, gfx9012 gfx90c
+    decimal = re.match(r"^gfx(9|1[0-2])(\d)(1[0-5])$", match.group(0))
+    return "gfx%s%s%x" % (decimal.group(1), decimal.group(2), int(decimal.group(3))) if decimal else match.group(0)
 
 
 def gfx_architecture(target):
@@ -314,7 +306,7 @@ def model_vendor(name):
 def pci_key(vendor_id, device_id):
     """``vendor:device`` key from ids in any common form (``0x10de``, ``10DE``, ``0x2330``)."""
     def _norm(value):
-        return re.sub(r"^0x", "", str(value).strip().lower()).zfill(4)[-4:]
+        return re.sub(r"^0x", "", str(value).strip().lower()).zfill(4)
     return "%s:%s" % (_norm(vendor_id), _norm(device_id))
 
 

@@ -150,7 +150,8 @@ def test_architecture_and_compute_capability_of_names(name, arch, capability):
     ("gfx1030", "gfx1030", "rdna2"), ("gfx1101", "gfx1101", "rdna3"), ("gfx1151", "gfx1151", "rdna3.5"),
     ("gfx1201", "gfx1201", "rdna4"), ("gfx9012", "gfx90c", "gcn5"), ("90010", "gfx90a", "cdna2"),
     (110001, "gfx1101", "rdna3"), ("100302", "gfx1032", "rdna2"), ("gfx1250", "gfx1250", None),
-    ("gfx10310", "gfx10310", None), ("N/A", None, None), ("", None, None), (None, None, None), (True, None, None),
+    ("gfx10310", "gfx103a", None), ("gfx90", "gfx90", None), ("gfx8010", "gfx8010", None), ("1", None, None),
+    ("N/A", None, None), ("", None, None), (None, None, None), (True, None, None),
     ("991600", None, None), ("90015", "gfx90f", None), ("90016", None, None), ("gfx10ff", "gfx10ff", None),
     ("gfx1017", "gfx1017", None),
 ])
@@ -190,6 +191,7 @@ def test_market_name_lookup():
     assert cat.market_name("1002:744c", "0x01") is None and cat.market_name("1002:744c", None) is None
     assert cat.market_name(None, "c8") is None and cat.market_name("744c", "c8") is None
     assert cat.market_name("1002:744c", "0x1c8") is None and cat.market_name("1002:7448", "0") == "AMD Radeon Pro W7900"
+    assert cat.market_name("1002:744c:00", "c8") is None and cat.lookup_pci("10de", "0x12330") is None
 
 
 @pytest.mark.parametrize("name, vendor", [
@@ -214,7 +216,9 @@ def test_inventory_helpers_use_the_same_tokens():
     (["GH200 120GB / 480GB"], "required"), ([{"pci_device_id": "10de:2342"}], "required"),
     ([{"model": "gh200", "architecture": "hopper"}], "required"),
     (["B200"], "required"), (["AMD Instinct MI300X", "H100"], "recommended"), (["AMD Radeon RX 7900 XTX"], None),
-    ([{"gfx_target": "gfx1100"}], None),
+    ([{"gfx_target": "gfx1100"}], None), ([{"model": "gh200"}], "required"), ([{"model": "h100"}], "recommended"),
+    ({"devices": [{"vendor": "amd", "name": "Radeon RX 7900 XTX"}, {"vendor": "nvidia", "name": "NVIDIA B200"}]},
+     "required"),
 ])
 def test_open_modules_from_the_one_vocabulary(gpus, answer):
     assert F["gpu_open_modules"](gpus) == answer
