@@ -46,11 +46,9 @@ def _device_id(value):
 def _revision(value):
     """PCI revision as two hex digits (``0xc8`` / ``c8`` / 200 -> ``c8``), None when absent."""
     if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
-        text = (clean(value) or "").lower()
-        number = int(text, 16) if re.match(r"^(?:0x)?[0-9a-f]{1,2}$", text) else -1
-    return "%02x" % number if 0 <= number <= 0xff else None
+        return "%02x" % value if 0 <= value <= 0xff else None
+    text = (clean(value) or "").lower()
+    return "%02x" % int(text, 16) if re.match(r"^(?:0x)?[0-9a-f]{1,2}$", text) else None
 
 
 def _name(value):

@@ -123,7 +123,7 @@ def test_rocm_smi_rx7900xt_with_vram(tmp_path):
     facts = _facts(tmp_path, "rocm-smi", _text("rocm-smi_json__RX7900XT__marimo9237.json"))
     device = facts["devices"][0]
     assert _device(facts) == ("amd", "Radeon RX 7900 XT", "rx7900xt", None, "1002:744c", "rdna3", "gfx1100", None)
-    assert device["memory_mib"] == 20464  # 21458059264 B
+    assert repr(device["memory_mib"]) == "20464"  # 21458059264 B, an int
     devices, driver = _amd_smi.parse_rocm_smi(_text("rocm-smi_json__RX7900XT__marimo9237.json"))
     assert (devices[0]["pci_revision"], devices[0]["uuid"], driver) == ("cc", None, None)
 
@@ -133,6 +133,8 @@ def test_output_without_json_is_refused():
         _amd_smi.parse_rocm_smi(_text("rocm-smi_json__no_data__legacy-rocm-build4374.txt"))
     with pytest.raises(ValueError, match="no JSON in the output: ''"):
         _amd_smi.parse_amd_smi(None)
+    with pytest.raises(ValueError, match="no JSON in the output: '%s'$" % ("x" * 200)):
+        _amd_smi.parse_amd_smi("x" * 300)
 
 
 def test_amd_smi_one_gpu_asked_vram_and_index():
