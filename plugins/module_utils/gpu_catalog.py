@@ -39,7 +39,7 @@ _NOISE = frozenset((
     "hgx", "dgx", "dgxs", "pcie", "sxm", "sxm2", "sxm3", "sxm4", "sxm5", "sxm6", "fhhl", "oam", "mcm", "ac", "mba",
     "hf", "vf", "cnx", "blackwell", "hbm", "hbm2", "hbm2e", "hbm3", "hbm3e", "nvl", "lite", "hash", "rate", "rev",
     "a", "sff", "converged", "accelerator", "oem", "inc", "corporation", "advanced", "micro", "devices", "lhr",
-    "dual", "slot",
+    "dual", "slot", "device",  # "NVIDIA Graphics Device": what nvidia-smi calls a GPU its name table lacks
 ) + sum(VENDOR_WORDS.values(), ()))
 # Brand words kept in front of a model that is only a number ("Radeon 780M" -> radeon780m).
 _BRANDS = ("radeon", "geforce", "quadro")

@@ -171,6 +171,7 @@ def test_gfx_targets_in_every_printed_form(printed, target, arch):
     ("0x738c", "1002:738c", None, "mi100"), ("Phoenix3", "1002:15bf", "0xc5", "radeon740m"),
     ("Phoenix3", "1002:1900", "0x01", None), (None, "1002:744c", None, "rx7900xt"), (None, None, None, None),
     ("NVIDIA A16", "10de:25b6", "a1", "a16"), (None, "10de:25b6", None, "a2"),
+    ("NVIDIA Graphics Device", "10de:2901", None, "b200"),  # nvidia-smi on a GPU its name table lacks
 ])
 def test_device_model_is_the_same_whichever_tool_answered(name, pci, revision, model):
     assert cat.device_model(name, pci, revision) == model
