@@ -63,8 +63,8 @@ def test_architectures_per_vendor():
 
 
 def test_compat_refuses_what_is_no_gpu_fact():
-    with pytest.raises(AnsibleFilterError, match=r"expected a GPU fact \(a dict with 'architecture', 'pci_device_id' or "
-                                                  r"'name'\), got 42"):
+    message = r"expected a GPU fact \(a dict with 'architecture', 'pci_device_id' or 'name'\), got 42"
+    with pytest.raises(AnsibleFilterError, match=message):
         F["gpu_kernel_module"]([42])
     assert F["driver_max_cuda"]("590.44.01") == "13.1" and F["driver_max_cuda"]("590.44.00") == "13.0"
 

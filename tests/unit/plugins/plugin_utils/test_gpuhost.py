@@ -24,10 +24,10 @@ from ansible_collections.mlinfra.gpu.plugins.plugin_utils._gpuhost import (
      {"gpu_count": 5, "gpu_models": ["a10g", "l40s"], "gpu_vendor": "nvidia", "gpu_memory_mib": 24576}),
     ([{"name": "mi300x", "count": 8}, {"name": "h100", "count": 8}],
      {"gpu_count": 16, "gpu_models": ["mi300x", "h100"], "gpu_vendor": None, "gpu_memory_mib": None}),
-    ([{"name": "Navi 23", "count": 1}], {"gpu_count": 1, "gpu_models": ["navi_23"], "gpu_vendor": "amd",
-                                          "gpu_memory_mib": None}),
-    ([{"name": None, "count": 2, "vendor": "amd"}], {"gpu_count": 2, "gpu_models": [], "gpu_vendor": "amd",
-                                                      "gpu_memory_mib": None}),
+    ([{"name": "Navi 23", "count": 1}],
+     {"gpu_count": 1, "gpu_models": ["navi_23"], "gpu_vendor": "amd", "gpu_memory_mib": None}),
+    ([{"name": None, "count": 2, "vendor": "amd"}],
+     {"gpu_count": 2, "gpu_models": [], "gpu_vendor": "amd", "gpu_memory_mib": None}),
 ])
 def test_gpu_hostvars(gpus, hostvars):
     assert gpu_hostvars(gpus) == hostvars
