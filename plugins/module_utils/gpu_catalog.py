@@ -51,6 +51,8 @@ _NVL_TOKEN = re.compile(r"^nvl\d+$")
 _SKU_TOKEN = re.compile(r"^(?:sku|pg)\d*$")
 _HEX_ID = re.compile(r"^\s*0x[0-9a-f]+\s*$", re.IGNORECASE)
 _WORDS = re.compile(r"[^a-z0-9.]+")
+# What pci.ids writes after a chip in a chip-only name: Navi32 GL-XL, TU102GL, Phoenix3, Navi 31 XTX, GA106M.
+_CHIP_VARIANT = re.compile(r"^(?:\d|gl|xl|xtx|xt|m)*$")
 
 
 def _squash(text):
@@ -64,7 +66,7 @@ def _chip_named(text):
     """The CHIPS key of a chip-only name (``Navi 23``, ``Navi32 GL-XL``, ``GH100``, ``GP100GL``, ``Phoenix3``)."""
     squashed = _squash(text)
     for key, chip in _CHIP_KEYS:
-        if squashed.startswith(key) and len(squashed) - len(key) <= 4:  # a variant suffix, not a model after it
+        if squashed.startswith(key) and _CHIP_VARIANT.match(squashed[len(key):]):  # "GL-XL", "3", not "RTX 3080"
             return chip
     return None
 
@@ -112,7 +114,7 @@ def normalize_model(name):
         if _SKU_TOKEN.match(token):
             break
         kept.append(token)
-    if brand and kept and kept[0][:1].isdigit():
+    if brand and kept and kept[0][0].isdigit():
         kept.insert(0, brand)  # "AMD Radeon 780M" -> radeon780m, not a bare number
     instinct = [token for token in kept if _INSTINCT_TOKEN.match(token)]
     if instinct:  # board names: "AMD INSTINCT MI200 (MCM) OAM LC MBA HPE C2" -> mi200
@@ -318,7 +320,7 @@ def lookup_pci(vendor_id, device_id=None):
     if device_id is None:
         if not isinstance(vendor_id, str) or ":" not in vendor_id:
             return None
-        vendor_id, device_id = vendor_id.split(":", 1)
+        vendor_id, _colon, device_id = vendor_id.partition(":")
     key = pci_key(vendor_id, device_id)
     row = PCI_DEVICES.get(key)
     if row is None:

@@ -37,7 +37,8 @@ from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
     ("AMD INSTINCT MI200 (MCM) OAM LC MBA HPE C2", "mi200"), ("Arcturus GL-XL [AMD Instinct MI100]", "mi100"),
     # a device id or a chip printed instead of a name is no model
     ("0x738c", None), ("Navi 23", None), ("Phoenix3", None), ("Navi32 GL-XL", None), ("GH100", None),
-    ("AMD Radeon Graphics", None), ("Radeon Pro", None),
+    ("AMD Radeon Graphics", None), ("Radeon Pro", None), ("TU102GL", None), ("Navi 31 XTX", None), ("GA106M", None),
+    ("GV100 Engineering Sample", "gv100engineeringsample"), ("STRIX RTX 3080", "strixrtx3080"),
 ])
 def test_normalize_model(name, model):
     assert normalize_model(name) == model
@@ -65,6 +66,6 @@ def test_catalogue_rows_are_consistent():
         else:
             assert model_architecture(info["model"]) == info["architecture"], key
     assert lookup_pci("0x10DE", "0x2330")["memory_mib"] == 80 * 1024
-    assert lookup_pci("8086:2e12") is None and lookup_pci("garbage") is None
+    assert lookup_pci("8086:2e12") is None and lookup_pci("garbage") is None and lookup_pci("10de:2330:00") is None
     assert pci_key("0x10DE", "0x1") == "10de:0001" and pci_key("10de", " 2330 ") == "10de:2330"
     assert model_compute_capability("A100") == "8.0" and model_compute_capability("RTX PRO 6000") == "12.0"
