@@ -137,7 +137,7 @@ def test_market_names_are_the_amdgpu_ids_lines():
     ("Radeon RX 9070 XT", "rdna4", None), ("AMD Radeon PRO W7900", "rdna3", None), ("rx6650xt", "rdna2", None),
     ("rx7650gre", "rdna3", None), ("AMD Instinct MI300X", "cdna3", None), ("Navi 23", "rdna2", None),
     ("Radeon RX 5300", "rdna1", None), ("STRIX RTX 3080", None, None), ("Navi32 GL-XL", "rdna3", None),
-    ("Phoenix3", "rdna3", None), ("mystery 9000", None, None), ("", None, None),
+    ("Phoenix3", "rdna3", None), ("mystery 9000", None, None), ("", None, None), (None, None, None), (42, None, None),
 ])
 def test_architecture_and_compute_capability_of_names(name, arch, capability):
     assert (cat.model_architecture(name), cat.model_compute_capability(name)) == (arch, capability)
