@@ -35,6 +35,7 @@ from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
     ("RX 9070/9070 XT", "rx9070"), ("Radeon RX 5500/5500M / Pro 5500M", "rx5500"), ("Radeon Pro 5500M", "pro5500m"),
     ("Radeon Pro 5600 XT", "pro5600xt"),  # LLVM's name of a gfx1010 part
     ("AMD INSTINCT MI200 (MCM) OAM LC MBA HPE C2", "mi200"), ("Arcturus GL-XL [AMD Instinct MI100]", "mi100"),
+    ("AMD Instinct MI300X MI300A", "mi300x"),  # the first Instinct model a board name gives
     # a device id or a chip printed instead of a name is no model
     ("0x738c", None), ("Navi 23", None), ("Phoenix3", None), ("Navi32 GL-XL", None), ("GH100", None),
     ("AMD Radeon Graphics", None), ("Radeon Pro", None), ("TU102GL", None), ("Navi 31 XTX", None), ("GA106M", None),

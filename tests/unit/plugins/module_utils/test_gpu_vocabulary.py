@@ -181,6 +181,8 @@ def test_every_model_of_a_pci_ids_name_reaches_its_chip():
     assert cat._alternatives("Navi 22 [Radeon RX 6700/6700 XT/6750 XT / 6800M/6850M XT]") == [
         "Radeon RX 6700", "Radeon RX 6700 XT", "Radeon RX 6750 XT", "Radeon RX 6800M", "Radeon RX 6850M XT"]
     assert cat._alternatives("GH200 120GB / 480GB") == ["GH200 120GB", "480GB"]
+    assert cat._alternatives("Navi 23 [Radeon RX 6650 XT / 6700S / 6800S]") == [
+        "Radeon RX 6650 XT", "Radeon RX 6700S", "Radeon RX 6800S"]
     assert cat._alternatives("Instinct MI25/MI25x2/V340/V320") == ["Instinct MI25", "MI25x2", "V340", "V320"]
     # amdgpu.ids names of 1002:73df (rev c1, c2) as amd-smi prints them
     assert [cat.model_capability(n) for n in ("AMD Radeon RX 6700 XT", "AMD Radeon RX 6800M")] == ["gfx1031"] * 2
