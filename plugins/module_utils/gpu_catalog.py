@@ -115,7 +115,7 @@ def normalize_model(name):
             break
         kept.append(token)
     if brand and kept and kept[0][0].isdigit():
-        kept.insert(0, brand)  # "AMD Radeon 780M" -> radeon780m, not a bare number
+        kept = [brand] + kept  # "AMD Radeon 780M" -> radeon780m, not a bare number
     instinct = [token for token in kept if _INSTINCT_TOKEN.match(token)]
     if instinct:  # board names: "AMD INSTINCT MI200 (MCM) OAM LC MBA HPE C2" -> mi200
         kept = instinct[:1]
@@ -142,7 +142,7 @@ def _alternatives(name):
         prefix.append(word)
     result = [parts[0]]
     for part in parts[1:]:
-        result.append(" ".join(prefix + [part]) if part[:1].isdigit() else part)
+        result.append(" ".join(prefix + [part]) if re.match(r"\d", part) else part)
     return result
 
 

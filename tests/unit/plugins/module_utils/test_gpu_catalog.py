@@ -36,6 +36,8 @@ from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
     ("Radeon Pro 5600 XT", "pro5600xt"),  # LLVM's name of a gfx1010 part
     ("AMD INSTINCT MI200 (MCM) OAM LC MBA HPE C2", "mi200"), ("Arcturus GL-XL [AMD Instinct MI100]", "mi100"),
     ("AMD Instinct MI300X MI300A", "mi300x"),  # the first Instinct model a board name gives
+    ("Tesla PG503-216", None), ("Tesla GV100 SXM2-16GB SKU 890", "gv100"),  # pci.ids board codes end the model
+    ("Radeon 880M XT", "radeon880mxt"),
     # a device id or a chip printed instead of a name is no model
     ("0x738c", None), ("Navi 23", None), ("Phoenix3", None), ("Navi32 GL-XL", None), ("GH100", None),
     ("AMD Radeon Graphics", None), ("Radeon Pro", None), ("TU102GL", None), ("Navi 31 XTX", None), ("GA106M", None),

@@ -153,7 +153,7 @@ def test_architecture_and_compute_capability_of_names(name, arch, capability):
     ("gfx10310", "gfx103a", None), ("gfx90", "gfx90", None), ("gfx8010", "gfx8010", None), ("1", None, None),
     ("N/A", None, None), ("", None, None), (None, None, None), (True, None, None),
     ("991600", None, None), ("90015", "gfx90f", None), ("90016", None, None), ("gfx10ff", "gfx10ff", None),
-    ("gfx1017", "gfx1017", None),
+    ("gfx1017", "gfx1017", None), ("91500", "gfx9f0", None), ("90017", None, None),
 ])
 def test_gfx_targets_in_every_printed_form(printed, target, arch):
     assert (cat.normalize_gfx_target(printed), cat.gfx_architecture(printed)) == (target, arch)
