@@ -12,58 +12,77 @@ import json
 import re
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils._nvidia_smi import clean, normalize_bus_id
+from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import normalize_gfx_target
 
-_UNIT_BYTES = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3}
+_HEX_NAME = re.compile(r"^\s*0x[0-9a-f]+\s*$", re.IGNORECASE)
+_VERSION_IN_TEXT = re.compile(r"\d+\.\d+(?:\.\d+){0,2}")
 
 
 def _load(text):
-    text = (text or "").strip()
-    start = min([i for i in (text.find("{"), text.find("[")) if i >= 0] or [0])
-    return json.loads(text[start:])  # amd-smi may print warnings before the JSON
+    """The JSON in a tool's output; amd-smi may print Python warnings before it. ValueError without JSON."""
+    text = text or ""
+    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+    if not starts:
+        raise ValueError("no JSON in the output: %r" % text.strip()[:200])
+    return json.loads(text[min(starts):])
 
 
 def _device_id(value):
-    value = clean(value)
-    if value is None:
-        return None
-    match = re.match(r"^(?:0x)?([0-9a-fA-F]{1,4})$", str(value))
-    return "1002:%04x" % int(match.group(1), 16) if match else None
-
-
-def _gfx(value):
-    value = clean(value)
-    if not value:
-        return None
-    value = str(value).lower()
-    return "gfx90a" if value == "gfx9010" else value  # rocm-smi prints MI200's gfx90a as gfx9010
-
-
-def _memory_mib(size):
-    """{'value': 196592, 'unit': 'MB'} / '196592 MB' / bytes integer -> MiB (amd-smi 'MB' is MiB)."""
-    if isinstance(size, dict):
-        value, unit = size.get("value"), str(size.get("unit") or "MB")
+    """``0x74a1`` / ``74a1`` (hex, as tools and pci.ids print it), 29857 or ``29857(0x74a1)`` -> ``1002:74a1``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
     else:
-        match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$", str(size)) if size is not None else None
-        if not match:
+        text = (clean(value) or "").lower()
+        hexa = re.search(r"0x[0-9a-f]{1,4}\b", text) or re.match(r"^[0-9a-f]{1,4}$", text)
+        if hexa:
+            number = int(hexa.group(0), 16)
+        elif re.match(r"^\d{5}$", text):
+            number = int(text)
+        else:
             return None
-        value, unit = match.group(1), match.group(2) or "B"
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    unit = unit.lower()
-    if unit in ("mb", "mib"):
-        return int(value)
-    if unit in ("gb", "gib"):
-        return int(value * 1024)
-    return int(value * _UNIT_BYTES.get(unit, 1) // (1024 ** 2))
+    return "1002:%04x" % number if 0 < number <= 0xffff else None
+
+
+def _revision(value):
+    """PCI revision as two hex digits (``0xc8`` / ``c8`` / 200 -> ``c8``), None when absent."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "%02x" % value if 0 <= value <= 0xff else None
+    text = (clean(value) or "").lower()
+    return "%02x" % int(text, 16) if re.match(r"^(?:0x)?[0-9a-f]{1,2}$", text) else None
+
+
+def _name(value):
+    """A product name; None for a placeholder or a device id printed instead of a name (rocm-smi 4: ``0x738c``)."""
+    value = clean(value)
+    return None if value is None or _HEX_NAME.match(value) else value
+
+
+def driver_version(value):
+    """The version in what amd-smi / rocm-smi give as the driver version, None without one.
+
+    The amdgpu version is a version (``6.10.5``); with the kernel's own (inbox) driver the tools give the kernel:
+    ``6.8.0-45-generic``, ``4.18.0-348.12.2.el8_5.x86_64`` or a whole banner (``Linux version 6.8.0-79-generic
+    (buildd@...) #79-Ubuntu SMP ...``, spaces dropped by amd-smi 25.3). Each gives its dotted version: ``6.8.0``.
+    """
+    match = _VERSION_IN_TEXT.search(clean(value) or "")
+    return match.group(0) if match else None
+
+
+def _vram_mib(size):
+    """MiB from amd-smi's ``vram.size`` (``{'value': 16368, 'unit': 'MB'}``: amd-smi's MB are MiB), else None."""
+    value, unit = str(size.get("value")), str(size.get("unit"))
+    return int(value) if value.isdigit() and unit in ("MB", "MiB") else None
+
+
+def _bytes_mib(value):
+    """MiB from rocm-smi's ``VRAM Total Memory (B)`` byte count, else None."""
+    value = clean(value) or ""
+    return int(value) // (1024 * 1024) if value.isdigit() else None
 
 
 def _entries(data):
-    if isinstance(data, dict) and "gpu_data" in data:
-        data = data["gpu_data"]
     if isinstance(data, dict):
-        data = [data]
+        data = data.get("gpu_data", [data])  # ROCm 7 envelope; a lone object (one GPU asked)
     return [entry for entry in data if isinstance(entry, dict)] if isinstance(data, list) else []
 
 
@@ -79,12 +98,13 @@ def parse_amd_smi(text):
         devices.append({
             "index": int(index) if str(index).isdigit() else position,
             "vendor": "amd",
-            "name": clean(asic.get("market_name")) or clean(board.get("product_name")),
+            "name": _name(asic.get("market_name")) or _name(board.get("product_name")),
             "uuid": clean(entry.get("uuid")),
             "pci_bus_id": normalize_bus_id(entry.get("bdf") or bus.get("bdf")),
             "pci_device_id": _device_id(asic.get("device_id")),
-            "gfx_target": _gfx(asic.get("target_graphics_version")),
-            "memory_mib": _memory_mib(vram.get("size")) if vram.get("size") is not None else None,
+            "pci_revision": _revision(asic.get("rev_id")),
+            "gfx_target": normalize_gfx_target(clean(asic.get("target_graphics_version"))),
+            "memory_mib": _vram_mib(vram.get("size") or {}),
             "compute_capability": None,
             "mig_mode": None,
         })
@@ -94,7 +114,7 @@ def parse_amd_smi(text):
 def parse_amd_smi_driver(text):
     """amdgpu driver version from ``amd-smi static --json`` (first GPU's driver.version), None if absent."""
     for entry in _entries(_load(text)):
-        version = clean((entry.get("driver") or {}).get("version"))
+        version = driver_version((entry.get("driver") or {}).get("version"))
         if version:
             return version
     return None
@@ -117,21 +137,19 @@ def parse_rocm_smi(text):
     for key in cards:
         card = data[key]
         # ROCm 5: 'GPU ID' is the device id and 'Card model' the subsystem; ROCm 6: 'Device ID' / 'Card Model'.
-        device_id = _pick(card, "Device ID", "GPU ID")
-        if device_id is None and "Card Model" in card:
-            device_id = _pick(card, "Card Model")
-        vram = _pick(card, "VRAM Total Memory (B)")
+        device_id = _pick(card, "Device ID", "GPU ID") or clean(card.get("Card Model"))
         devices.append({
             "index": int(key[4:]),
             "vendor": "amd",
-            "name": _pick(card, "Device Name", "Card Series", "Card series"),
+            "name": _name(_pick(card, "Device Name")) or _name(_pick(card, "Card Series", "Card series")),
             "uuid": _pick(card, "Unique ID"),
             "pci_bus_id": normalize_bus_id(_pick(card, "PCI Bus")),
             "pci_device_id": _device_id(device_id),
-            "gfx_target": _gfx(_pick(card, "GFX Version")),
-            "memory_mib": _memory_mib(vram + " B") if vram else None,
+            "pci_revision": _revision(_pick(card, "Device Rev")),
+            "gfx_target": normalize_gfx_target(_pick(card, "GFX Version")),
+            "memory_mib": _bytes_mib(_pick(card, "VRAM Total Memory (B)")),
             "compute_capability": None,
             "mig_mode": None,
         })
     system = data.get("system") or {}
-    return devices, clean(system.get("Driver version"))
+    return devices, driver_version(system.get("Driver version"))

@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils import _amd_smi, _nvidia_smi, _pci
 from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
-    lookup_pci, model_architecture, model_compute_capability, normalize_model,
+    device_model, gfx_architecture, lookup_pci, model_architecture, model_compute_capability,
 )
 
 DEVICE_KEYS = ("index", "vendor", "name", "model", "uuid", "pci_bus_id", "pci_device_id", "architecture",
@@ -72,10 +72,12 @@ def _fill(device):
     result = dict((key, device.get(key)) for key in DEVICE_KEYS)
     info = lookup_pci(device.get("pci_device_id")) if device.get("pci_device_id") else None
     info = info or {}
-    if not result["model"]:
-        result["model"] = normalize_model(result["name"]) or info.get("model")
+    # The tool's name (else the catalogue's), the PCI id and revision give one token whichever tool answered.
+    result["model"] = device_model(result["name"], result["pci_device_id"], device.get("pci_revision")) or result["model"]
     if not result["name"]:
         result["name"] = info.get("name")
+    if result["architecture"] is None and result["gfx_target"]:
+        result["architecture"] = gfx_architecture(result["gfx_target"])  # what the AMD tool says the chip is
     for key in ("architecture", "compute_capability", "gfx_target", "memory_mib"):
         if result[key] is None:
             result[key] = info.get(key)
@@ -133,7 +135,7 @@ def _amd(run, amd_smi, rocm_smi):
         attempts.append(("amd-smi", [amd_smi, "static", "--json"]))
     if rocm_smi:
         attempts.append(("rocm-smi", [rocm_smi, "--showid", "--showproductname", "--showbus", "--showuniqueid",
-                                      "--json"]))
+                                      "--showmeminfo", "vram", "--json"]))
     error = None
     for source, cmd in attempts:
         rc, out, err = run(cmd)

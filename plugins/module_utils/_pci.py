@@ -14,7 +14,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
-    NVIDIA_VENDOR_ID, VENDOR_NAMES, is_nvswitch, lookup_pci, pci_key,
+    NVIDIA_VENDOR_ID, VENDOR_NAMES, lookup_pci, nvswitch_name, pci_key,
 )
 
 # Display classes (VGA, 3D, other display) and "processing accelerator" (AMD Instinct MI300 and later).
@@ -109,7 +109,7 @@ def scan(sysfs_root="/sys"):
             # The NVIDIA driver binds every NVIDIA class 0x068000 function as an NVSwitch (nv-pci-table.c);
             # ids the catalogue does not know yet still count.
             switch = device_from_pci(address, values)
-            switch["known"] = is_nvswitch(values.get("vendor", ""), values.get("device", ""))
+            switch["name"] = nvswitch_name(switch["pci_device_id"])
             switches.append(switch)
         else:
             gpus.append(device_from_pci(address, values))

@@ -15,7 +15,8 @@ import re
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils import gpu_compat_data as data
 from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
-    lookup_pci, model_architecture, normalize_model,
+    architecture_vendor, architectures, device_model, gfx_architecture, lookup_pci, model_architecture,
+    normalize_model,
 )
 
 _VERSION = re.compile(r"^\s*v?(\d+(?:\.\d+){0,3})\s*$")
@@ -91,7 +92,17 @@ def device_architecture(device):
     info = lookup_pci(device.get("pci_device_id")) if device.get("pci_device_id") else None
     if info and info.get("architecture"):
         return info["architecture"]
+    if device.get("gfx_target"):
+        return gfx_architecture(device["gfx_target"])
     return model_architecture(device.get("name") or device.get("model") or "")
+
+
+def _device_model(device):
+    if not isinstance(device, dict):
+        return normalize_model(device)
+    info = lookup_pci(device["pci_device_id"]) if device.get("pci_device_id") else None
+    return device_model(device.get("name"), device.get("pci_device_id")) or device.get("model") or (
+        info and info["model"])
 
 
 def _nvidia_devices(gpus):
@@ -105,13 +116,14 @@ def _nvidia_devices(gpus):
         if isinstance(device, dict) and device.get("vendor") not in (None, "nvidia"):
             continue
         arch = device_architecture(device)
+        if architecture_vendor(arch) == "amd":
+            continue
         if arch is None:
             raise ValueError("cannot tell the architecture of GPU %r: give 'architecture' or a known name/PCI id"
                              % (device,))
         if arch not in data.ARCHITECTURE_SUPPORT:
-            raise ValueError("unknown NVIDIA architecture %r (known: %s)" % (arch, ", ".join(data.ARCHITECTURES)))
-        model = normalize_model(device.get("name")) if isinstance(device, dict) else normalize_model(device)
-        result.append((arch, model))
+            raise ValueError("unknown NVIDIA architecture %r (known: %s)" % (arch, ", ".join(architectures("nvidia"))))
+        result.append((arch, _device_model(device)))
     return result
 
 
@@ -156,25 +168,6 @@ def newest_driver_branch(gpus, branch_type=None):
         if ok:
             fitting.append(row["branch"])
     return max(fitting) if fitting else None
-
-
-def driver_branch_info(branch):
-    """The table row (dict) of a driver branch (580, '580' or '580.95.05'), None when not in the table."""
-    major = parse_version(branch, "a driver branch or version (e.g. 580)")[0]
-    for row in data.DRIVER_BRANCHES:
-        if row["branch"] == major:
-            return dict(row)
-    return None
-
-
-def cuda_dropped_architectures(cuda_version):
-    """Architectures a CUDA release can no longer build for (cumulative over majors): '13.0' -> maxwell..volta."""
-    major = _cuda(cuda_version)[0]
-    dropped = []
-    for drop_major in sorted(data.CUDA_DROPPED_ARCHITECTURES):
-        if drop_major <= major:
-            dropped.extend(data.CUDA_DROPPED_ARCHITECTURES[drop_major][0])
-    return dropped
 
 
 def _device_label(device, arch):

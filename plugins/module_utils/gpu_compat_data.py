@@ -19,7 +19,6 @@ _DC_DRIVERS = ("https://docs.nvidia.com/datacenter/tesla/drivers/620/supported-d
 _KERNEL_MODULES = "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/kernel-modules.html"
 _DEPRECATION = ("NVIDIA Unix graphics feature deprecation schedule: 'The release 580 series will be the last to support "
                 "GPUs based on the Maxwell, Pascal, and Volta architectures'")
-_CUDA13_NOTES = "CUDA 13.2 Update 2 release notes section 2.6.2 (Maxwell, Pascal, Volta removed in CUDA Toolkit 13.0)"
 
 # CUDA toolkit release (major.minor.patch as the runfile names it) -> minimum Linux x86_64 driver.
 # "12.4.1" is "CUDA 12.4 Update 1"; the first row of a minor is its GA.
@@ -88,10 +87,8 @@ CUDA_MINOR_COMPAT_DRIVER = {
     11: ("450.80.02", _MINOR_COMPAT),
 }
 
-# Architectures in release order (NVIDIA).
-ARCHITECTURES = ("kepler", "maxwell", "pascal", "volta", "turing", "ampere", "ada", "hopper", "blackwell")
-
-# Architecture -> open kernel module support, and the driver branches that support it (None = no limit known).
+# NVIDIA architecture (names and release order: gpu_catalog.NVIDIA_ARCHITECTURES) -> open kernel module support, and
+# the driver branches that support it (None = no limit known).
 # first_branch: oldest branch this collection installs for it; last_branch: the last branch that supports it.
 ARCHITECTURE_SUPPORT = {
     "kepler": {"open_modules": "unsupported", "first_branch": None, "last_branch": 470,
@@ -109,15 +106,17 @@ ARCHITECTURE_SUPPORT = {
     "ada": {"open_modules": "supported", "first_branch": 525, "last_branch": None,
             "source": "CUDA 11.8 (R520) first targets cc 8.9; R525 as floor UNVERIFIED; " + _KERNEL_MODULES},
     "hopper": {"open_modules": "supported", "first_branch": 525, "last_branch": None,
-               "source": "CUDA 11.8 (R520) first targets cc 9.0; R525 as floor UNVERIFIED; Grace Hopper (GH200) "
-                         "requires open modules (NixOS wiki NVIDIA page); " + _KERNEL_MODULES},
+               "source": "CUDA 11.8 (R520) first targets cc 9.0; R525 as floor UNVERIFIED; both flavours drive "
+                         "the H100/H200/H20 (GH100 die); " + _KERNEL_MODULES},
     "blackwell": {"open_modules": "required", "first_branch": 570, "last_branch": None,
                   "source": "CUDA 12.8 / R570 first with Blackwell (GPU Operator docs: HGX B200 needs >= 570.133.20); "
                             "open modules required (NixOS wiki; getsolus/packages#5575)"},
 }
 
-# Models that need the open modules although their architecture does not (Grace Hopper superchip).
-OPEN_REQUIRED_MODELS = ("gh200", "gh100")
+# Models (gpu_catalog.normalize_model tokens) that need the open modules although their architecture does not: the
+# Grace Hopper superchip GH200 (NixOS wiki NVIDIA page: "Data center GPUs starting from Grace Hopper or Blackwell
+# must use open-source modules"). Not GH100: that is the die of the H100/H200/H20, which both flavours drive.
+OPEN_REQUIRED_MODELS = ("gh200",)
 
 # Driver branch -> type, end of life (YYYY-MM, None = not recorded here), source.
 DRIVER_BRANCHES = (
@@ -129,9 +128,3 @@ DRIVER_BRANCHES = (
     {"branch": 595, "type": "production", "eol": "2027-03", "source": _DC_DRIVERS},
     {"branch": 620, "type": "lts", "eol": "2029-09", "source": _DC_DRIVERS},
 )
-
-# CUDA major -> architectures whose support the toolkit removed in that major.
-CUDA_DROPPED_ARCHITECTURES = {
-    12: (("kepler",), "CUDA 12.0 dropped Kepler cc 3.5/3.7 (NVIDIA CUDA/architecture matrix; NVIDIA forum)"),
-    13: (("maxwell", "pascal", "volta"), _CUDA13_NOTES),
-}

@@ -115,10 +115,12 @@ ansible_facts:
         devices:
           description:
             - One entry per GPU. Keys are C(index), C(vendor) (V(nvidia) or V(amd)), C(name), C(model) (normalised
-              model token, for example V(h100)), C(uuid) (V(null) without a driver), C(pci_bus_id) (sysfs form
-              C(0000:18:00.0)), C(pci_device_id) (C(10de:2330)), C(architecture), C(compute_capability) (NVIDIA),
-              C(gfx_target) (AMD), C(memory_mib), C(mig_mode) (V(enabled), V(disabled) or V(null) when not
-              supported) and C(numa_node).
+              model token, for example V(h100) or V(rx7900xtx), the same whichever tool answered; V(null) when
+              nothing names a model, for example an APU reported by its chip C(Phoenix3)), C(uuid) (V(null)
+              without a driver), C(pci_bus_id) (sysfs form C(0000:18:00.0)), C(pci_device_id) (C(10de:2330)),
+              C(architecture) (NVIDIA V(kepler) .. V(blackwell); AMD V(gcn5), V(cdna) .. V(cdna4), V(rdna1) ..
+              V(rdna4)), C(compute_capability) (NVIDIA), C(gfx_target) (AMD LLVM target, for example V(gfx1100)),
+              C(memory_mib), C(mig_mode) (V(enabled), V(disabled) or V(null) when not supported) and C(numa_node).
           returned: always
           type: list
           elements: dict
@@ -155,7 +157,9 @@ ansible_facts:
           type: int
           sample: 0
         nvswitches:
-          description: The NVSwitch PCI functions (C(pci_bus_id), C(pci_device_id), C(name)).
+          description:
+            - The NVSwitch PCI functions (C(pci_bus_id), C(pci_device_id), C(name)).
+            - C(name) is V(null) for an NVSwitch id the catalogue does not know.
           returned: always
           type: list
           elements: dict

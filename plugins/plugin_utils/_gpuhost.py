@@ -9,11 +9,9 @@ __metaclass__ = type
 
 import re
 
-from ansible.errors import AnsibleError
-from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import model_architecture, normalize_model
+from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import model_vendor, normalize_model
 from ansible_collections.mlinfra.gpu.plugins.plugin_utils._unsafe import unsafe
 
-_AMD_ARCHS = ("cdna", "cdna2", "cdna3", "cdna4", "gcn5")
 _UNSAFE_CHARS = re.compile(r"[^a-z0-9_]+")
 
 
@@ -45,20 +43,8 @@ def vendor_for(name, model=None):
     """``nvidia``, ``amd`` or None for a GPU name (Slurm GRES type, cloud GPU name)."""
     key = (name, model)
     if key not in _VENDOR_CACHE:
-        _VENDOR_CACHE[key] = _vendor_for(name, model)
+        _VENDOR_CACHE[key] = model_vendor(name or "") or model_vendor(model or "")
     return _VENDOR_CACHE[key]
-
-
-def _vendor_for(name, model):
-    text = (name or "").lower()
-    if re.search(r"amd|radeon|instinct", text):
-        return "amd"
-    if re.search(r"nvidia|tesla|geforce|quadro", text):
-        return "nvidia"
-    arch = model_architecture(model or name) if (model or name) else None
-    if arch is None:
-        return None
-    return "amd" if arch in _AMD_ARCHS else "nvidia"
 
 
 def gpu_hostvars(gpus):
@@ -72,9 +58,10 @@ def gpu_hostvars(gpus):
     vendors = []
     memory = None
     for gpu in gpus:
-        n = int(gpu.get("count") or 0)
-        if n <= 0:
+        n = gpu.get("count")
+        if not n or int(n) < 1:
             continue
+        n = int(n)
         count += n
         model = model_token(gpu.get("name"))
         if model and model not in models:
@@ -87,7 +74,7 @@ def gpu_hostvars(gpus):
     return {
         "gpu_count": count,
         "gpu_models": models,
-        "gpu_vendor": vendors[0] if len(vendors) == 1 else None,
+        "gpu_vendor": next(iter(vendors)) if len(vendors) == 1 else None,
         "gpu_memory_mib": memory,
     }
 
@@ -106,9 +93,6 @@ class GpuInventoryMixin:
     """
 
     SOURCE = "inventory source"
-
-    def _fail(self, message):
-        raise AnsibleError("%s: %s" % (self.SOURCE, message))
 
     def _cached_raw(self, path, cache, fetch):
         """Raw source data from the inventory cache or from ``fetch()``; the cache stores raw data only."""
@@ -141,10 +125,9 @@ class GpuInventoryMixin:
         name = unsafe(name)
         hostvars = unsafe(hostvars)
         inventory = self.inventory
+        inventory.add_host(name)
         for group in groups:
             inventory.add_group(group)
-        inventory.add_host(name, group=groups[0] if groups else None)
-        for group in groups[1:]:
             inventory.add_child(group, name)
         host = inventory.get_host(name)
         host.vars.update(hostvars)

@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mlinfra.gpu.plugins.filter.gpu_compat import FilterModule
 from ansible_collections.mlinfra.gpu.plugins.module_utils import gpu_compat, gpu_compat_data
+from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import architectures
 
 F = FilterModule().filters()
 
@@ -31,7 +32,7 @@ def test_every_table_row_round_trips_and_names_its_source():
     for row in gpu_compat_data.DRIVER_BRANCHES:
         assert row["source"] and row["type"] in ("lts", "production")
     for arch, row in gpu_compat_data.ARCHITECTURE_SUPPORT.items():
-        assert arch in gpu_compat_data.ARCHITECTURES and row["source"]
+        assert arch in architectures("nvidia") and row["source"]
 
 
 @pytest.mark.parametrize("driver, cuda, expected", [
@@ -95,13 +96,6 @@ def test_gpu_kernel_module_conflict_and_unknown():
 ])
 def test_gpu_newest_driver_branch(gpus, branch_type, branch):
     assert F["gpu_newest_driver_branch"](gpus, branch_type) == branch
-
-
-def test_dropped_architectures_and_branch_info():
-    assert gpu_compat.cuda_dropped_architectures("13.0") == ["kepler", "maxwell", "pascal", "volta"]
-    assert gpu_compat.cuda_dropped_architectures("12.8") == ["kepler"]
-    assert gpu_compat.driver_branch_info("580.95.05")["eol"] == "2028-06"
-    assert gpu_compat.driver_branch_info(999) is None
 
 
 def test_gpu_model_filter():

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
-    PCI_DEVICES, lookup_pci, model_architecture, model_compute_capability, normalize_model,
+    PCI_DEVICES, lookup_pci, model_architecture, model_compute_capability, normalize_model, pci_key,
 )
 
 
@@ -26,6 +26,22 @@ from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import (
     ("AMD INSTINCT MI250 (MCM) OAM AC MBA", "mi250"), ("Instinct MI250X/MI250", "mi250x"),
     ("nvidia_h100_80gb_hbm3", "h100"), ("a100-sxm4-80gb", "a100"), ("NVIDIA H100 80GB HBM3 MIG 1g.10gb", "h100"),
     ("Quadro RTX 4000", "rtx4000"), ("NVIDIA TITAN V", "titanv"), (None, None), ("", None), (42, None),
+    # AMD, every form a tool prints (issue 8): amd-smi cuts the market name before its closing bracket
+    ("AMD Radeon RX 6600 (Navi 23", "rx6600"), ("Navi 23 [Radeon RX 6600/6600 XT/6600M]", "rx6600"),
+    ("AMD Radeon RX 6600", "rx6600"), ("Radeon RX 6600", "rx6600"), ("RX 6600", "rx6600"),
+    ("Navi 23 [Radeon RX 6600/6600 XT", "rx6600"), ("AMD Radeon RX 7900 XTX", "rx7900xtx"),
+    ("AMD Radeon PRO W7900", "w7900"), ("Radeon Pro W7900 Dual Slot", "w7900"), ("AMD Radeon Pro W6800", "w6800"),
+    ("Radeon Pro V520/V540", "v520"), ("Radeon Pro VII/Radeon Instinct MI50", "vii"), ("AMD Radeon 780M", "radeon780m"),
+    ("RX 9070/9070 XT", "rx9070"), ("Radeon RX 5500/5500M / Pro 5500M", "rx5500"), ("Radeon Pro 5500M", "pro5500m"),
+    ("Radeon Pro 5600 XT", "pro5600xt"),  # LLVM's name of a gfx1010 part
+    ("AMD INSTINCT MI200 (MCM) OAM LC MBA HPE C2", "mi200"), ("Arcturus GL-XL [AMD Instinct MI100]", "mi100"),
+    ("AMD Instinct MI300X MI300A", "mi300x"),  # the first Instinct model a board name gives
+    ("Tesla PG503-216", None), ("Tesla GV100 SXM2-16GB SKU 890", "gv100"),  # pci.ids board codes end the model
+    ("Radeon 880M XT", "radeon880mxt"),
+    # a device id or a chip printed instead of a name is no model
+    ("0x738c", None), ("Navi 23", None), ("Phoenix3", None), ("Navi32 GL-XL", None), ("GH100", None),
+    ("AMD Radeon Graphics", None), ("Radeon Pro", None), ("TU102GL", None), ("Navi 31 XTX", None), ("GA106M", None),
+    ("GV100 Engineering Sample", "gv100engineeringsample"), ("STRIX RTX 3080", "strixrtx3080"),
 ])
 def test_normalize_model(name, model):
     assert normalize_model(name) == model
@@ -43,11 +59,16 @@ def test_ec2_names_all_map_to_a_known_architecture():
 
 
 def test_catalogue_rows_are_consistent():
-    for key in PCI_DEVICES:
+    for key, (chip, name, _mem) in PCI_DEVICES.items():
         info = lookup_pci(key)
-        assert info["architecture"] and info["model"], key
-        assert (info["compute_capability"] is None) == (info["vendor"] == "amd"), key
-        assert model_architecture(info["model"]) == info["architecture"], key
+        assert info["architecture"], key
+        assert (info["compute_capability"] is None) == (info["vendor"] == "amd") == (info["gfx_target"] is not None), key
+        if info["model"] is None:  # a chip-only pci.ids name ("Phoenix3"), a generic one ("Radeon Pro/Radeon Instinct")
+            assert name in ("Radeon Pro/Radeon Instinct", "Radeon Graphics / Radeon 8050S Graphics / Radeon 8060S Graphics") \
+                or name.startswith(chip), key
+        else:
+            assert model_architecture(info["model"]) == info["architecture"], key
     assert lookup_pci("0x10DE", "0x2330")["memory_mib"] == 80 * 1024
-    assert lookup_pci("8086:2e12") is None and lookup_pci("garbage") is None
+    assert lookup_pci("8086:2e12") is None and lookup_pci("garbage") is None and lookup_pci("10de:2330:00") is None
+    assert pci_key("0x10DE", "0x1") == "10de:0001" and pci_key("10de", " 2330 ") == "10de:2330"
     assert model_compute_capability("A100") == "8.0" and model_compute_capability("RTX PRO 6000") == "12.0"
