@@ -156,25 +156,45 @@ def run(cmd, timeout):
 
 
 def exclusions(rel, source_lines, equivalent):
-    """{(line_no, operator): reason}, with operator None meaning every operator on the line."""
-    out = {}
+    """(pragma lines {line_no: reason}, [(line_no, operator, mutated line or None, reason)])."""
+    pragmas, entries = {}, []
     for number, line in enumerate(source_lines, 1):
         match = PRAGMA.search(line)
         if match:
             reason = match.group("rest").lstrip(":").strip()
             if not reason:
                 raise SystemExit("%s:%d: `# pragma: no mutate` without a reason" % (rel, number))
-            out[(number, None)] = reason
+            pragmas[number] = reason
     for entry in equivalent:
         if entry["file"] != rel:
             continue
+        if not entry.get("reason", "").strip():
+            raise SystemExit("scripts/mutation.toml: equivalent entry without a reason: %r" % (entry,))
         hits = [n for n, line in enumerate(source_lines, 1) if line.strip() == entry["line"].strip()]
         if not hits:
             raise SystemExit("scripts/mutation.toml: equivalent entry for %s names a line that is not there: %r"
                              % (rel, entry["line"]))
         for number in hits:
-            out[(number, entry["operator"], entry.get("occurrence"))] = entry["reason"]
-    return out
+            entries.append((number, entry["operator"], entry.get("mutant"), entry["reason"]))
+    return pragmas, entries
+
+
+def _excluded(mutation, source, pragmas, entries):
+    """The reason when this mutant is declared equivalent, else None."""
+    from cosmic_ray.mutating import mutate_code  # pylint: disable=import-outside-toplevel
+    from cosmic_ray.plugins import get_operator  # pylint: disable=import-outside-toplevel
+    line = mutation.start_pos[0]
+    if line in pragmas:
+        return pragmas[line]
+    for number, operator, mutant, reason in entries:
+        if number != line or operator != mutation.operator_name:
+            continue
+        if mutant is None:
+            return reason
+        mutated = mutate_code(source, get_operator(operator)(**mutation.operator_args), mutation.occurrence)
+        if mutated is not None and mutated.splitlines()[line - 1].strip() == mutant.strip():
+            return reason
+    return None
 
 
 def mutate_one(rel, timeout, keep):
@@ -221,24 +241,18 @@ def mutate_one(rel, timeout, keep):
 
     # 4. The mutants.
     source_lines = original.splitlines()
-    skip = exclusions(rel, source_lines, config.get("equivalent", []))
+    pragmas, entries = exclusions(rel, source_lines, config.get("equivalent", []))
     session = base / "session.sqlite"
     cfg = ConfigDict({"module-path": rel, "timeout": float(timeout), "excluded-modules": [],
                       "test-command": " ".join(PYTEST + tests), "distributor": {"name": "local"}})
     survivors, excluded = [], []
     with use_db(session, WorkDB.Mode.create) as db:
         init([Path(rel)], db, {})
-        per_line = {}
         for item in db.work_items:
             mutation = item.mutations[0]
-            line = mutation.start_pos[0]
-            key = (line, mutation.operator_name)
-            occurrence = per_line.get(key, 0)
-            per_line[key] = occurrence + 1
-            reason = skip.get((line, None)) or skip.get((line, mutation.operator_name, None)) \
-                or skip.get((line, mutation.operator_name, occurrence))
+            reason = _excluded(mutation, original, pragmas, entries)
             if reason:
-                excluded.append({"line": line, "operator": mutation.operator_name, "reason": reason})
+                excluded.append({"line": mutation.start_pos[0], "operator": mutation.operator_name, "reason": reason})
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
         execute(db, cfg)
         counts = {"killed": 0, "survived": 0, "timeout": 0, "incompetent": 0}
