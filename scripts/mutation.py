@@ -55,7 +55,7 @@ def _extra_operators():
 
         def mutate(self, node, index):
             value = node.children[1]
-            none = Keyword("None", value.start_pos, prefix=value.prefix)
+            none = Keyword("None", value.start_pos, prefix=value.get_first_leaf().prefix)
             none.parent = node
             node.children[1] = none
             return node
@@ -156,7 +156,7 @@ def run(cmd, timeout):
 
 
 def exclusions(rel, source_lines, equivalent):
-    """(pragma lines {line_no: reason}, [(line_no, operator, mutated line or None, reason)])."""
+    """(pragma lines {line_no: reason}, [(line_no, operator, mutated line or None, function or None, reason)])."""
     pragmas, entries = {}, []
     for number, line in enumerate(source_lines, 1):
         match = PRAGMA.search(line)
@@ -175,7 +175,7 @@ def exclusions(rel, source_lines, equivalent):
             raise SystemExit("scripts/mutation.toml: equivalent entry for %s names a line that is not there: %r"
                              % (rel, entry["line"]))
         for number in hits:
-            entries.append((number, entry["operator"], entry.get("mutant"), entry["reason"]))
+            entries.append((number, entry["operator"], entry.get("mutant"), entry.get("function"), entry["reason"]))
     return pragmas, entries
 
 
@@ -186,8 +186,10 @@ def _excluded(mutation, source, pragmas, entries):
     line = mutation.start_pos[0]
     if line in pragmas:
         return pragmas[line]
-    for number, operator, mutant, reason in entries:
+    for number, operator, mutant, function, reason in entries:
         if number != line or operator != mutation.operator_name:
+            continue
+        if function is not None and (mutation.definition_name or "").split(".")[-1] != function:
             continue
         if mutant is None:
             return reason
@@ -274,7 +276,6 @@ def mutate_one(rel, timeout, keep):
                 counts["timeout"] += 1
             else:
                 counts["killed"] += 1
-    # timeouts and incompetent (mutant that cannot even run) count as killed, as cosmic-ray does.
     result.update(counts)
     result["excluded"] = excluded
     result["survivors"] = sorted(survivors, key=lambda s: (s["line"], s["operator"]))
@@ -303,21 +304,29 @@ def child(rel, timeout, keep):
     cmd = [sys.executable, __file__, "--one", rel, "--timeout", str(timeout)] + (["--keep"] if keep else [])
     proc = subprocess.run(cmd, capture_output=True, check=False, cwd=ROOT)
     try:
-        return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+        res = json.loads(proc.stdout.decode().strip().splitlines()[-1])
     except (ValueError, IndexError):
-        return {"file": rel, "error": "mutation run crashed (rc=%d):\n%s"
-                % (proc.returncode, proc.stderr.decode("utf-8", "replace")[-3000:])}
+        res = {"file": rel, "error": "mutation run crashed (rc=%d):\n%s"
+               % (proc.returncode, proc.stderr.decode("utf-8", "replace")[-3000:])}
+    if "error" in res:
+        print("%s: ERROR" % rel, file=sys.stderr)
+    else:
+        print("%s: %d killed, %d survived, %.1f%% in %ds" % (rel, score(res)[0], res["survived"], score(res)[1],
+                                                             res["seconds"]), file=sys.stderr)
+    return res
 
 
 def score(res):
-    killed = res["killed"] + res["timeout"] + res["incompetent"]
+    """(killed, percent). A timeout is a kill; an incompetent mutant (could not be applied or run) is neither."""
+    killed = res["killed"] + res["timeout"]
     total = killed + res["survived"]
     return killed, (100.0 * killed / total) if total else 100.0
 
 
 def report(results, goal):
     width = max([len(r["file"]) for r in results] + [4])
-    print("\n%-*s  %6s  %8s  %8s  %6s  %5s" % (width, "file", "killed", "survived", "excluded", "score", "time"))
+    print("\n%-*s  %6s  %8s  %8s  %11s  %6s  %5s" % (width, "file", "killed", "survived", "excluded", "incompetent",
+                                                   "score", "time"))
     all_killed = all_survived = 0
     failed = False
     for res in results:
@@ -328,8 +337,10 @@ def report(results, goal):
         killed, pct = score(res)
         all_killed += killed
         all_survived += res["survived"]
-        print("%-*s  %6d  %8d  %8d  %5.1f%%  %4ds" % (width, res["file"], killed, res["survived"],
-                                                       len(res["excluded"]), pct, res["seconds"]))
+        print("%-*s  %6d  %8d  %8d  %11d  %5.1f%%  %4ds" % (width, res["file"], killed, res["survived"],
+                                                             len(res["excluded"]), res["incompetent"], pct,
+                                                             res["seconds"]))
+        failed = failed or res["incompetent"] > 0
     total = all_killed + all_survived
     if total:
         print("%-*s  %6d  %8d  %8s  %5.1f%%" % (width, "TOTAL", all_killed, all_survived, "",

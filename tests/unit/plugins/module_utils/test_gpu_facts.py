@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.mlinfra.gpu.plugins.module_utils import _gpu_facts
 from ansible_collections.mlinfra.gpu.plugins.module_utils._gpu_facts import ToolError, collect, query_nvidia
 from ansible_collections.mlinfra.gpu.plugins.module_utils._nvidia_smi import QUERY_FIELDS
+from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import lookup_pci
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "gpu")
 H100 = os.path.join(FIX, "nvidia", "linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01")
@@ -91,9 +92,9 @@ def _pick(devices, *keys):
 
 
 def test_tool_and_pci_values_merge_by_bus_id(tmp_path):
-    # An AMD MI300X (PCI only: no AMD tool here) sits on a bus before the H100 of the capture.
-    sysfs = _sysfs(tmp_path, [("0000:00:05.0", "0x1002", "0x74a1", "0x120000", "0"),
-                              ("0000:00:09.0", "0x10de", "0x2330", "0x030200", "1")])
+    # An AMD MI300X (PCI only: no AMD tool here) next to the H100 of the capture: ordered by vendor, then index.
+    sysfs = _sysfs(tmp_path, [("0000:00:09.0", "0x10de", "0x2330", "0x030200", "1"),
+                              ("0000:85:00.0", "0x1002", "0x74a1", "0x120000", "0")])
     host = FakeHost([_columns(H100)], version=_text(H100, "version.txt"))
     facts = collect(host.run, _no_proc, sysfs_root=sysfs, nvidia_smi=SMI)
     nvidia = facts["devices"][1]
@@ -106,7 +107,7 @@ def test_tool_and_pci_values_merge_by_bus_id(tmp_path):
         "numa_node": 1,           # only sysfs knows it
     }
     assert _pick(facts["devices"], "vendor", "index", "pci_bus_id", "numa_node", "uuid") == [
-        ("amd", 0, "0000:00:05.0", 0, None), ("nvidia", 0, "0000:00:09.0", 1, ZERO_UUID)]
+        ("amd", 0, "0000:85:00.0", 0, None), ("nvidia", 0, "0000:00:09.0", 1, ZERO_UUID)]
     assert facts["driver"] == {"loaded": True, "version": "590.48.01", "kernel_module": None, "cuda_version": "13.1",
                                "error": None}
     assert (facts["count"], facts["vendors"], facts["sources"]) == (2, ["amd", "nvidia"], ["pci", "nvidia-smi"])
@@ -151,6 +152,20 @@ def test_driver_not_working_keeps_the_pci_devices(tmp_path, snippet, rc, error):
         (0, "0000:00:09.0", None, 0), (1, "0000:00:0a.0", None, 0)]
     assert facts["sources"] == ["pci", "procfs"]
     assert len(host.calls) == 1      # no --version after a driver that does not answer
+
+
+def test_driver_not_working_said_on_stderr(tmp_path):
+    sysfs = _sysfs(tmp_path, [("0000:00:09.0", "0x10de", "0x2330", "0x030200", "0")])
+    host = FakeHost([], query_error=(9, "", _text(FIX, "snippets", "err_no_driver.txt")))
+    facts = collect(host.run, _no_proc, sysfs_root=sysfs, nvidia_smi=SMI)
+    assert facts["driver"]["error"].startswith("NVIDIA-SMI has failed because it couldn't communicate")
+
+
+def test_nvidia_smi_killed_by_a_signal_is_a_tool_error():
+    # run_command reports a signal as a negative rc (-11: SIGSEGV) with nothing on stdout
+    with pytest.raises(ToolError) as info:
+        query_nvidia(lambda cmd: (-11, "", ""), SMI)
+    assert info.value.rc == -11
 
 
 def test_versions_from_the_table_when_version_is_refused(tmp_path):
@@ -233,6 +248,15 @@ def test_fill_uses_the_name_when_the_pci_id_is_unknown():
     assert (filled["model"], filled["architecture"], filled["compute_capability"]) == ("v100", "volta", "7.0")
 
 
+def test_query_keeps_the_command_that_failed_when_every_asked_field_is_rejected():
+    def run(cmd):
+        return 2, "".join('Field "%s" is not a valid field to query.\n' % f for f in ("name", "compute_cap")), ""
+
+    with pytest.raises(ToolError) as info:
+        query_nvidia(run, SMI, fields=("name", "compute_cap"))
+    assert info.value.cmd == [SMI, "--query-gpu=name,compute_cap", "--format=csv,noheader,nounits"]
+
+
 @pytest.mark.parametrize("rejected", [list(QUERY_FIELDS), ["index"]])
 def test_query_gives_up_when_the_fields_that_matter_are_rejected(rejected):
     def run(cmd):
@@ -244,9 +268,131 @@ def test_query_gives_up_when_the_fields_that_matter_are_rejected(rejected):
                                                              % SMI)
 
 
+def test_tool_error_message_keeps_2000_characters_of_each_stream():
+    error = ToolError(["amd-smi", "static", "--json"], 1, "o" * 2500, "e" * 2001, "amd-smi failed")
+    assert str(error) == "amd-smi failed: amd-smi static --json exited with rc=1; stdout: '%s'; stderr: '%s'" % (
+        "o" * 2000, "e" * 2000)
+
+
 def test_tool_error_message():
     error = ToolError(["nvidia-smi", "-L"], 139, " out \n", "\n Segmentation fault \n", "nvidia-smi -L failed")
     assert str(error) == ("nvidia-smi -L failed: nvidia-smi -L exited with rc=139; stdout: 'out'; "
                           "stderr: 'Segmentation fault'")
     assert (error.cmd, error.rc, error.stdout, error.stderr) == (["nvidia-smi", "-L"], 139, " out \n",
                                                                  "\n Segmentation fault \n")
+
+
+def test_a_gpu_the_driver_cannot_name_takes_the_catalogue_values(tmp_path):
+    # nvidia-smi prints "NVIDIA Graphics Device" for a GPU its name table does not know yet; the PCI id does.
+    sysfs = _sysfs(tmp_path, [("0000:18:00.0", "0x10de", "0x2901", "0x030200", "0")])
+    row = _columns(H100, name="NVIDIA Graphics Device", compute_cap="10.0",
+                   **{"pci.bus_id": "00000000:18:00.0", "pci.device_id": "0x290110DE"})
+    facts = collect(FakeHost([row], version=_text(H100, "version.txt")).run, _no_proc, sysfs_root=sysfs, nvidia_smi=SMI)
+    device = facts["devices"][0]
+    assert (device["name"], device["architecture"], device["compute_capability"], device["pci_device_id"]) == (
+        "NVIDIA Graphics Device", "blackwell", "10.0", "10de:2901")
+    assert device["model"] == lookup_pci("10de:2901")["model"]
+
+
+def test_build_facts_defaults():
+    facts = _gpu_facts.build_facts([], [])
+    assert (facts["driver"], facts["amd_driver"]) == (
+        {"loaded": False, "version": None, "kernel_module": None, "cuda_version": None, "error": None},
+        {"loaded": False, "version": None, "error": None})
+
+
+def test_pci_only_gpus_are_numbered_within_their_vendor():
+    pci = [{"vendor": "nvidia", "pci_bus_id": "0000:18:00.0", "pci_device_id": "10de:2330"}]
+    tool = [{"index": 5, "vendor": "amd", "pci_bus_id": "0000:85:00.0"}]
+    assert _pick(_gpu_facts.merge_devices(pci, tool), "vendor", "index") == [("amd", 5), ("nvidia", 0)]
+
+
+# ---- AMD: amd-smi first, rocm-smi when amd-smi fails (samples: tests/unit/fixtures/gpu/amd)
+AMD_SMI = "/opt/rocm/bin/amd-smi"
+ROCM_SMI = "/opt/rocm/bin/rocm-smi"
+MI350X = _text(FIX, "amd", "amd-smi_static_json__MI350X__rocm7_envelope__derived.json")
+MI250 = _text(FIX, "amd", "rocm-smi_a_json__MI250__rocm6__wandb_fixture.json")
+ROCM_ARGS = ["--showid", "--showproductname", "--showbus", "--showuniqueid", "--json"]
+
+
+def _amd_run(answers, calls):
+    def run(argv):
+        calls.append(argv)
+        return answers[argv[0]]
+    return run
+
+
+def test_amd_smi_answers(tmp_path):
+    sysfs = _sysfs(tmp_path, [("0000:05:00.0", "0x1002", "0x75a0", "0x120000", "0")])
+    calls = []
+    facts = collect(_amd_run({AMD_SMI: (0, MI350X, "")}, calls), _no_proc, sysfs_root=sysfs, nvidia_smi=SMI,
+                    amd_smi=AMD_SMI, rocm_smi=ROCM_SMI)
+    assert calls == [[AMD_SMI, "static", "--json"]]
+    assert facts["amd_driver"] == {"loaded": True, "version": "6.18.3", "error": None}
+    assert facts["sources"] == ["pci", "amd-smi"]
+    assert _pick(facts["devices"], "vendor", "index", "pci_bus_id", "pci_device_id", "numa_node") == [
+        ("amd", 0, "0000:05:00.0", "1002:75a0", 0)]
+
+
+def test_rocm_smi_when_amd_smi_fails(tmp_path):
+    sysfs = _sysfs(tmp_path, [("0000:29:00.0", "0x1002", "0x740c", "0x038000", "1")])
+    calls = []
+    run = _amd_run({AMD_SMI: (1, "", "ERROR:root:Unable to detect any GPU devices"), ROCM_SMI: (0, MI250, "")}, calls)
+    facts = collect(run, _no_proc, sysfs_root=sysfs, amd_smi=AMD_SMI, rocm_smi=ROCM_SMI)
+    assert calls == [[AMD_SMI, "static", "--json"], [ROCM_SMI] + ROCM_ARGS]
+    assert facts["amd_driver"] == {"loaded": True, "version": "6.2.4", "error": None}
+    assert facts["sources"] == ["pci", "rocm-smi"]
+    assert _pick(facts["devices"], "vendor", "index", "pci_bus_id", "pci_device_id", "numa_node") == [
+        ("amd", 0, "0000:29:00.0", "1002:740c", 1)]
+
+
+def test_rocm_smi_alone_in_a_container():
+    calls = []
+    facts = collect(_amd_run({ROCM_SMI: (0, MI250, "")}, calls), _no_proc, sysfs_root="/nonexistent",
+                    rocm_smi=ROCM_SMI)
+    assert calls == [[ROCM_SMI] + ROCM_ARGS] and facts["sources"] == ["rocm-smi"] and facts["count"] == 1
+
+
+@pytest.mark.parametrize("answers, error", [
+    ({AMD_SMI: (1, "", "ERROR:root:Unable to detect any GPU devices"), ROCM_SMI: (2, "", "")},
+     "rocm-smi exited with rc=2"),
+    ({AMD_SMI: (1, "", ""), ROCM_SMI: (1, "ERROR: No AMD GPUs specified\n", " amdgpu not loaded ")},
+     "ERROR: No AMD GPUs specified\n  amdgpu not loaded"),
+])
+def test_amd_driver_not_working_keeps_the_last_error(tmp_path, answers, error):
+    sysfs = _sysfs(tmp_path, [("0000:29:00.0", "0x1002", "0x740c", "0x038000", "1")])
+    facts = collect(_amd_run(answers, []), _no_proc, sysfs_root=sysfs, amd_smi=AMD_SMI, rocm_smi=ROCM_SMI)
+    assert facts["amd_driver"] == {"loaded": False, "version": None, "error": error}
+    assert facts["sources"] == ["pci"] and _pick(facts["devices"], "vendor", "pci_bus_id") == [("amd", "0000:29:00.0")]
+
+
+def test_amd_error_text_of_a_tool_that_says_nothing_names_it(tmp_path):
+    sysfs = _sysfs(tmp_path, [("0000:05:00.0", "0x1002", "0x75a0", "0x120000", "0")])
+    facts = collect(_amd_run({AMD_SMI: (3, "", "")}, []), _no_proc, sysfs_root=sysfs, amd_smi=AMD_SMI)
+    assert facts["amd_driver"]["error"] == "amd-smi exited with rc=3"
+
+
+@pytest.mark.parametrize("tool, argv, text", [
+    (AMD_SMI, [AMD_SMI, "static", "--json"], '{"gpu_data": "not a list"'),
+    (ROCM_SMI, [ROCM_SMI] + ROCM_ARGS, "[1, 2]"),
+])
+def test_amd_json_that_cannot_be_read_is_a_tool_error(tmp_path, tool, argv, text):
+    sysfs = _sysfs(tmp_path, [("0000:05:00.0", "0x1002", "0x75a0", "0x120000", "0")])
+    kwargs = {"amd_smi": AMD_SMI} if tool == AMD_SMI else {"rocm_smi": ROCM_SMI}
+    with pytest.raises(ToolError) as info:
+        collect(_amd_run({tool: (0, text, "")}, []), _no_proc, sysfs_root=sysfs, **kwargs)
+    assert info.value.cmd == argv and str(info.value).startswith("cannot parse %s JSON (" % os.path.basename(tool))
+
+
+def test_amd_tools_are_not_asked_on_an_nvidia_host(tmp_path):
+    sysfs = _sysfs(tmp_path, [("0000:00:09.0", "0x10de", "0x2330", "0x030200", "0")])
+    calls = []
+    facts = collect(_amd_run({}, calls), _no_proc, sysfs_root=sysfs, amd_smi=AMD_SMI, rocm_smi=ROCM_SMI)
+    assert calls == [] and facts["amd_driver"] == {"loaded": False, "version": None, "error": None}
+
+
+def test_amd_tools_are_not_asked_without_query_tools(tmp_path):
+    sysfs = _sysfs(tmp_path, [("0000:05:00.0", "0x1002", "0x75a0", "0x120000", "0")])
+    calls = []
+    collect(_amd_run({}, calls), _no_proc, sysfs_root=sysfs, amd_smi=AMD_SMI, rocm_smi=ROCM_SMI, query_tools=False)
+    assert calls == []

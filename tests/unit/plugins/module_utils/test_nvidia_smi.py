@@ -109,6 +109,11 @@ def test_normalize_device_id(value, expected):
     assert smi.normalize_device_id(value) == expected
 
 
+def test_bus_id_with_a_device_number_past_9():
+    # AWS g5 (A10G): Bus Location 0000:00:1e.0 in /proc/driver/nvidia/gpus (fixtures/gpu/proc/information_a10g.txt)
+    assert smi.normalize_bus_id("00000000:00:1E.0") == "0000:00:1e.0"
+
+
 @pytest.mark.parametrize("value, expected", [
     ("[Not Supported]", None), ("[N/A]", None), ("N/A", None), (" [Unknown Error] ", None), ("None", None),
     ("[Insufficient Permissions]", None), ("[GPU requires reset]", None), ("[GPU is lost]", None), ("", None),
