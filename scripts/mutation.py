@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Mutation testing of the collection's pure Python core with cosmic-ray (driven by scripts/mutation.sh).
 
 Each file is mutated in its OWN COPY of the tree (.build/mutation/<file>/ansible_collections/mlinfra/gpu, a real
@@ -89,7 +88,7 @@ def _extra_operators():
 
 def install_operators(skip):
     """Register the extra operators and hide the skipped ones from cosmic-ray (in this process)."""
-    import cosmic_ray.plugins as plugins  # pylint: disable=import-outside-toplevel
+    from cosmic_ray import plugins  # pylint: disable=import-outside-toplevel
     plugins.OPERATOR_PROVIDERS["mlinfra"] = _extra_operators()
     every = plugins.operator_names()
     used = tuple(name for name in every if not any(re.search(s["pattern"], name) for s in skip))
@@ -323,28 +322,31 @@ def score(res):
     return killed, (100.0 * killed / total) if total else 100.0
 
 
+def _row(cells):
+    """One table line: the file column padded to the widest, the numbers right-aligned."""
+    widths = (6, 8, 8, 11, 6, 5)
+    return "  ".join([cells[0]] + [str(cell).rjust(width) for cell, width in zip(cells[1:], widths)])
+
+
 def report(results, goal):
-    width = max([len(r["file"]) for r in results] + [4])
-    print("\n%-*s  %6s  %8s  %8s  %11s  %6s  %5s" % (width, "file", "killed", "survived", "excluded", "incompetent",
-                                                   "score", "time"))
+    width = max([len(r["file"]) for r in results] + [5])
+    print("\n" + _row(["file".ljust(width), "killed", "survived", "excluded", "incompetent", "score", "time"]))
     all_killed = all_survived = 0
     failed = False
     for res in results:
         if "error" in res:
-            print("%-*s  ERROR: %s" % (width, res["file"], res["error"].splitlines()[0]))
+            print("%s  ERROR: %s" % (res["file"].ljust(width), res["error"].splitlines()[0]))
             failed = True
             continue
         killed, pct = score(res)
         all_killed += killed
         all_survived += res["survived"]
-        print("%-*s  %6d  %8d  %8d  %11d  %5.1f%%  %4ds" % (width, res["file"], killed, res["survived"],
-                                                             len(res["excluded"]), res["incompetent"], pct,
-                                                             res["seconds"]))
+        print(_row([res["file"].ljust(width), killed, res["survived"], len(res["excluded"]), res["incompetent"],
+                    "%.1f%%" % pct, "%ds" % res["seconds"]]))
         failed = failed or res["incompetent"] > 0
     total = all_killed + all_survived
     if total:
-        print("%-*s  %6d  %8d  %8s  %5.1f%%" % (width, "TOTAL", all_killed, all_survived, "",
-                                                100.0 * all_killed / total))
+        print(_row(["TOTAL".ljust(width), all_killed, all_survived, "", "", "%.1f%%" % (100.0 * all_killed / total), ""]))
     for res in results:
         if "error" in res:
             print("\n== %s: ERROR\n%s" % (res["file"], res["error"]))

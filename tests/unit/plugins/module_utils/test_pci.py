@@ -102,8 +102,8 @@ def test_device_from_pci_fields():
     # names and architecture come from the catalogue (gpu_catalog's own tests own them), the rest from sysfs
     info = lookup_pci("10de:2335")
     assert info["architecture"] == "hopper"
-    catalogue = dict((key, info.get(key)) for key in ("name", "model", "architecture", "compute_capability",
-                                                       "gfx_target", "memory_mib"))
+    keys = ("name", "model", "architecture", "compute_capability", "gfx_target", "memory_mib")
+    catalogue = dict((key, info.get(key)) for key in keys)
     assert device == dict(catalogue, vendor="nvidia", uuid=None, pci_bus_id="0000:9a:00.0", pci_device_id="10de:2335",
                           pci_class="0x030200", mig_mode=None, numa_node=1, kernel_driver="nvidia")
 
