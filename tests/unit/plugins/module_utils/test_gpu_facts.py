@@ -294,6 +294,14 @@ def test_a_gpu_the_driver_cannot_name_takes_the_catalogue_values(tmp_path):
     assert device["model"] == lookup_pci("10de:2901")["model"]
 
 
+def test_a_gpu_the_driver_cannot_name_in_a_container_without_pci():
+    row = _columns(H100, name="NVIDIA Graphics Device", compute_cap="10.0", **{"pci.device_id": "0x290110DE"})
+    facts = collect(FakeHost([row], version=_text(H100, "version.txt")).run, _no_proc, sysfs_root="/nonexistent",
+                    nvidia_smi=SMI)
+    device = facts["devices"][0]
+    assert (device["architecture"], device["compute_capability"], device["memory_mib"]) == ("blackwell", "10.0", 81559)
+
+
 def test_build_facts_defaults():
     facts = _gpu_facts.build_facts([], [])
     assert (facts["driver"], facts["amd_driver"]) == (
@@ -364,6 +372,13 @@ def test_amd_driver_not_working_keeps_the_last_error(tmp_path, answers, error):
     facts = collect(_amd_run(answers, []), _no_proc, sysfs_root=sysfs, amd_smi=AMD_SMI, rocm_smi=ROCM_SMI)
     assert facts["amd_driver"] == {"loaded": False, "version": None, "error": error}
     assert facts["sources"] == ["pci"] and _pick(facts["devices"], "vendor", "pci_bus_id") == [("amd", "0000:29:00.0")]
+
+
+def test_amd_smi_killed_by_a_signal_falls_back_to_rocm_smi(tmp_path):
+    sysfs = _sysfs(tmp_path, [("0000:29:00.0", "0x1002", "0x740c", "0x038000", "1")])
+    run = _amd_run({AMD_SMI: (-9, "", ""), ROCM_SMI: (0, MI250, "")}, [])
+    facts = collect(run, _no_proc, sysfs_root=sysfs, amd_smi=AMD_SMI, rocm_smi=ROCM_SMI)
+    assert facts["sources"] == ["pci", "rocm-smi"]
 
 
 def test_amd_error_text_of_a_tool_that_says_nothing_names_it(tmp_path):
