@@ -11,7 +11,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import xml.etree.ElementTree as ET
 
 # Fields asked of --query-gpu. ``name`` is last so that a comma inside a name cannot shift the other columns.
 QUERY_FIELDS = (
@@ -201,26 +200,6 @@ def parse_header(text):
     return result
 
 
-_LIST_GPU = re.compile(r"^GPU\s+(\d+):\s+(.*?)\s+\(UUID:\s*([^)]+?)\s*\)\s*$")
-_LIST_MIG = re.compile(r"^\s*MIG\s+(\S+)\s+Device\s+(\d+):\s+\(UUID:\s*([^)]+?)\s*\)\s*$")
-
-
-def parse_list(text):
-    """``nvidia-smi -L`` -> [{index, name, uuid, mig_devices: [{index, profile, uuid}]}]."""
-    gpus = []
-    for line in (text or "").splitlines():
-        match = _LIST_GPU.match(line.strip())
-        if match:
-            gpus.append({"index": int(match.group(1)), "name": match.group(2), "uuid": match.group(3),
-                         "mig_devices": []})
-            continue
-        match = _LIST_MIG.match(line)
-        if match and gpus:
-            gpus[-1]["mig_devices"].append({"index": int(match.group(2)), "profile": match.group(1),
-                                            "uuid": match.group(3)})
-    return gpus
-
-
 _PROC_VERSION = re.compile(r"NVRM version:.*?Kernel Module(?:\s+for\s+\S+)?\s+(\d+(?:\.\d+)+)\s")
 
 
@@ -236,59 +215,4 @@ def parse_proc_version(text):
         "version": match.group(1),
         "kernel_module": "open" if "Open Kernel Module" in line else "proprietary",
         "gcc": gcc.group(1) if gcc else None,
-    }
-
-
-def parse_proc_information(text):
-    """/proc/driver/nvidia/gpus/<bdf>/information -> dict(name, uuid, pci_bus_id, minor, excluded)."""
-    values = {}
-    for line in (text or "").splitlines():
-        if ":" in line:
-            key, _sep, value = line.partition(":")
-            values[key.strip().lower()] = value.strip()
-    minor = values.get("device minor")
-    excluded = values.get("gpu excluded", values.get("blacklisted"))
-    return {
-        "name": clean(values.get("model")),
-        "uuid": clean(values.get("gpu uuid")),
-        "pci_bus_id": normalize_bus_id(values.get("bus location")),
-        "minor": int(minor) if minor and minor.isdigit() else None,
-        "excluded": None if excluded is None else excluded.lower() == "yes",
-    }
-
-
-def _xml_text(node, path):
-    found = node.find(path)
-    if found is None or found.text is None:
-        return None
-    return clean(" ".join(found.text.split()))
-
-
-def parse_xml(text):
-    """``nvidia-smi -q -x`` -> dict(driver_version, cuda_version, devices=[device dicts as device_from_query])."""
-    root = ET.fromstring(text.encode("utf-8") if isinstance(text, str) else text)
-    devices = []
-    for position, gpu in enumerate(root.findall("gpu")):
-        minor = _xml_text(gpu, "minor_number")
-        mig_devices = gpu.findall("mig_devices/mig_device")
-        row = {
-            "index": str(position),
-            "name": _xml_text(gpu, "product_name"),
-            "uuid": _xml_text(gpu, "uuid"),
-            "pci.bus_id": _xml_text(gpu, "pci/pci_bus_id") or gpu.get("id"),
-            "pci.device_id": _xml_text(gpu, "pci/pci_device_id"),
-            "memory.total": _xml_text(gpu, "fb_memory_usage/total"),
-            "mig.mode.current": _xml_text(gpu, "mig_mode/current_mig"),
-            "driver_version": _xml_text(root, "driver_version"),
-        }
-        device = device_from_query(row)
-        arch = (_xml_text(gpu, "product_architecture") or "").lower().split()
-        device["architecture"] = arch[0] if arch else None  # "Ada Lovelace" -> ada, the catalogue's word
-        device["minor_number"] = int(minor) if minor and minor.isdigit() else None
-        device["mig_devices"] = len(mig_devices)
-        devices.append(device)
-    return {
-        "driver_version": _xml_text(root, "driver_version"),
-        "cuda_version": _xml_text(root, "cuda_version"),
-        "devices": devices,
     }

@@ -120,11 +120,17 @@ def test_gpu_driver_branch_support(gpus, branch, supported, oldest, newest, unsu
         "supported": supported, "oldest": oldest, "newest": newest, "unsupported": unsupported}
 
 
-def test_gpu_driver_branch_support_agrees_with_the_newest_branch():
-    for gpus in (["H100"], ["V100"], ["Tesla K80"], ["B200", "V100"], ["T4"]):
-        newest = int(F["gpu_newest_driver_branch"](gpus))
-        assert F["gpu_driver_branch_support"](gpus, newest)["supported"]
-        assert not F["gpu_driver_branch_support"](gpus, newest + 1)["supported"] or newest == 620
+@pytest.mark.parametrize("gpus, newest, next_supported", [
+    (["H100"], 620, True),            # no last branch: 620 is only the newest branch in the table
+    (["T4"], 620, True),
+    (["V100"], 580, False),           # Volta ends with R580
+    (["Tesla K80"], 470, False),      # Kepler ends with R470
+    (["B200", "V100"], 580, False),
+])
+def test_gpu_driver_branch_support_agrees_with_the_newest_branch(gpus, newest, next_supported):
+    assert F["gpu_newest_driver_branch"](gpus) == str(newest)
+    assert F["gpu_driver_branch_support"](gpus, newest)["supported"] is True
+    assert F["gpu_driver_branch_support"](gpus, newest + 1)["supported"] is next_supported
 
 
 def test_gpu_driver_branch_support_bad_input():
