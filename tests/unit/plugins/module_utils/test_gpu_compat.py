@@ -119,13 +119,6 @@ def test_cuda_min_driver_patch_releases(cuda, driver):
     assert gpu_compat.cuda_min_driver(cuda) == driver
 
 
-@pytest.mark.parametrize("cuda, dropped", [
-    ("11.8", []), ("12.0", ["kepler"]), ("13", ["kepler", "maxwell", "pascal", "volta"]),
-])
-def test_cuda_dropped_architectures_by_major(cuda, dropped):
-    assert gpu_compat.cuda_dropped_architectures(cuda) == dropped
-
-
 @pytest.mark.parametrize("driver, cuda, minor_compat, expected", [
     ("525.60.13", "12.8", True, True), ("525.60.12", "12.8", True, False),
     ("580.65.06", "13.0", False, True), ("580.65.05", "13.0", False, False),
@@ -151,12 +144,6 @@ def test_driver_max_cuda_at_the_floor(driver, cuda):
 ])
 def test_parse_version(value, expected):
     assert gpu_compat.parse_version(value) == expected
-
-
-def test_branch_info_is_a_copy():
-    info = gpu_compat.driver_branch_info("580")
-    info["eol"] = "changed"
-    assert gpu_compat.driver_branch_info(580)["eol"] == "2028-06"
 
 
 def test_unknown_cuda_release_names_every_known_one():
@@ -189,11 +176,6 @@ def test_branch_support_of_one_gpu_dict(gpus, unsupported):
 
 def test_no_branch_drives_blackwell_and_kepler_together():
     assert gpu_compat.newest_driver_branch([B200, K80]) is None
-
-
-@pytest.mark.parametrize("branch", [500, "471", "621"])
-def test_branch_info_of_a_branch_not_in_the_table(branch):
-    assert gpu_compat.driver_branch_info(branch) is None
 
 
 def test_branch_support_takes_a_full_driver_version():

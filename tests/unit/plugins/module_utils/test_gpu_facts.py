@@ -320,7 +320,7 @@ AMD_SMI = "/opt/rocm/bin/amd-smi"
 ROCM_SMI = "/opt/rocm/bin/rocm-smi"
 MI350X = _text(FIX, "amd", "amd-smi_static_json__MI350X__rocm7_envelope__derived.json")
 MI250 = _text(FIX, "amd", "rocm-smi_a_json__MI250__rocm6__wandb_fixture.json")
-ROCM_ARGS = ["--showid", "--showproductname", "--showbus", "--showuniqueid", "--json"]
+ROCM_ARGS = ["--showid", "--showproductname", "--showbus", "--showuniqueid", "--showmeminfo", "vram", "--json"]
 
 
 def _amd_run(answers, calls):

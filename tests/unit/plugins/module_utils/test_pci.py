@@ -60,8 +60,8 @@ def test_scan_a_mixed_host(tmp_path):
         ("0000:85:00.0", "amd", "1002:74a1", "0x120000", 1, "amdgpu"),
         ("0000:9a:00.0", "nvidia", "10de:2335", "0x030200", 1, None),
     ]
-    assert [(s["pci_bus_id"], s["pci_device_id"], s["numa_node"], s["known"]) for s in switches] == [
-        ("0000:03:00.0", "10de:22a3", 0, True)]
+    assert [(s["pci_bus_id"], s["pci_device_id"], s["numa_node"], s["name"]) for s in switches] == [
+        ("0000:03:00.0", "10de:22a3", 0, "H100 NVSwitch")]
 
 
 def test_scan_without_sysfs(tmp_path):
@@ -71,7 +71,7 @@ def test_scan_without_sysfs(tmp_path):
 def test_scan_counts_an_nvswitch_the_catalogue_does_not_know(tmp_path):
     rows = [("0000:05:00.0", "0x10de", "0x22ff", "0x068000", "0", None)]
     gpus, switches = _pci.scan(_tree(tmp_path, rows))
-    assert gpus == [] and [(s["pci_device_id"], s["known"], s["name"]) for s in switches] == [("10de:22ff", False, None)]
+    assert gpus == [] and [(s["pci_device_id"], s["name"]) for s in switches] == [("10de:22ff", None)]
 
 
 @pytest.mark.parametrize("vendor, pci_class, kind", [
