@@ -2,6 +2,7 @@
 (tests/integration/packaging/galaxy-importer.cfg says what it leaves to other stages and why)."""
 import json
 import os
+import sys
 
 import pytest
 
@@ -25,7 +26,7 @@ def shipped_plugins(kind):
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory, tarball):
     work = tmp_path_factory.mktemp("importer")  # it writes importer_result.json into its working directory
-    proc = run([os.path.join(os.path.dirname(os.sys.executable), "python"), "-m", "galaxy_importer.main",
+    proc = run([sys.executable, "-m", "galaxy_importer.main",
                 str(tarball)], cwd=str(work),
                env={"GALAXY_IMPORTER_CONFIG": os.path.join(HERE, "galaxy-importer.cfg"),
                     "GALAXY_IMPORTER_TMP_ROOT_DIR": str(work)})
@@ -42,7 +43,7 @@ def test_the_import_passes_without_errors(imported):
 
 
 def test_every_role_has_its_readme(imported):
-    _, result = imported
+    result = imported[1]
     roles = {c["content_name"]: c for c in result["docs_blob"]["contents"] if c["content_type"] == "role"}
     assert sorted(roles) == shipped_roles()
     for name, role in roles.items():
@@ -51,7 +52,7 @@ def test_every_role_has_its_readme(imported):
 
 
 def test_the_import_sees_every_plugin(imported):
-    _, result = imported
+    result = imported[1]
     found = {}
     for content in result["contents"]:
         found.setdefault(content["content_type"], []).append(content["name"])
