@@ -8,6 +8,11 @@ from inventory_helpers import free_port, group_hosts, inventory_list, plain, run
 pytestmark = pytest.mark.integration
 
 
+def unwrapped(text):
+    """ansible-core 2.16 wraps warnings at 79 columns (also after hyphens): compare text without white space."""
+    return "".join(text.split())
+
+
 def write(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text)
@@ -68,7 +73,8 @@ def test_filters_states_gpu_only_and_constructed(moto_ec2, tmp_path):
     assert len(group_hosts(listing, "team_research")) == 3 and len(group_hosts(listing, "team_inference")) == 3
     assert len(group_hosts(listing, "multi_gpu")) == 3
     p4d = [v for v in hv.values() if v["ec2_instance_type"] == "p4d.24xlarge"][0]
-    assert p4d["gpu_total_memory_mib"] == 8 * 40960
+    # a composed value is a string on ansible-core 2.16 (templates render text) and a number on 2.19 (native types)
+    assert int(p4d["gpu_total_memory_mib"]) == 8 * 40960
     assert sorted(v["ec2_instance_id"] for v in hv.values() if v["ec2_instance_type"] == "p4d.24xlarge") == sorted(ids["p4d.24xlarge"])
 
 
@@ -109,8 +115,8 @@ def test_unreachable_endpoint_fails_clearly_without_secrets(moto_ec2, tmp_path):
     proc = run_ansible(["ansible-inventory", "-vvv", "-i", str(write(tmp_path, "u.ec2_gpu.yml", text)), "--list"],
                        env=moto_ec2["env"])
     assert proc.returncode != 0
-    assert "ec2_gpu inventory: region eu-west-1: DescribeInstances failed" in proc.stderr
-    assert "Could not connect to the endpoint URL" in proc.stderr
+    assert unwrapped("ec2_gpu inventory: region eu-west-1: DescribeInstances failed") in unwrapped(proc.stderr)
+    assert unwrapped("Could not connect to the endpoint URL") in unwrapped(proc.stderr)
     assert moto_ec2["env"]["AWS_SECRET_ACCESS_KEY"] not in proc.stdout + proc.stderr
 
 
@@ -119,11 +125,11 @@ def test_malformed_response_is_reported(moto_ec2, tmp_path):
     text = config(moto_ec2, "filters:\n  no-such-filter: x\nmax_attempts: 2\n")
     proc = run_ansible(["ansible-inventory", "-i", str(write(tmp_path, "b.ec2_gpu.yml", text)), "--list"], env=moto_ec2["env"])
     assert proc.returncode != 0
-    assert "ec2_gpu inventory: region us-east-1: DescribeInstances failed: malformed response" in proc.stderr
+    assert unwrapped("ec2_gpu inventory: region us-east-1: DescribeInstances failed: malformed response") in unwrapped(proc.stderr)
 
 
 def test_bad_option_value(moto_ec2, tmp_path):
     text = config(moto_ec2, "hostnames: [dns-name]\n")
     proc = run_ansible(["ansible-inventory", "-i", str(write(tmp_path, "o.ec2_gpu.yml", text)), "--list"], env=moto_ec2["env"])
     assert proc.returncode != 0
-    assert "option hostnames: unknown value 'dns-name'" in proc.stderr and "Traceback" not in proc.stderr
+    assert unwrapped("option hostnames: unknown value 'dns-name'") in unwrapped(proc.stderr) and "Traceback" not in proc.stderr
