@@ -21,8 +21,15 @@ def cuda_refusals(cuda_versions, driver_version="", branch=""):
         raise AnsibleFilterError("mlinfra.gpu.cuda_refusals: %s" % exc)
 
 
+def upstream_version(version):
+    """A package version -> its upstream part ('1:580.95.05-1' -> '580.95.05'); '' stays ''."""
+    if not isinstance(version, str):
+        raise AnsibleFilterError("mlinfra.gpu.upstream_version: expected a version string, got %r" % (version,))
+    return _apt_state.upstream(version.strip()) if version.strip() else ""
+
+
 class FilterModule(object):
     """mlinfra.gpu driver filters."""
 
     def filters(self):
-        return {"cuda_refusals": cuda_refusals}
+        return {"cuda_refusals": cuda_refusals, "upstream_version": upstream_version}

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mlinfra.gpu contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""mlinfra.gpu.cuda_refusals."""
+"""mlinfra.gpu.cuda_refusals and mlinfra.gpu.upstream_version."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.mlinfra.gpu.plugins.filter.driver import FilterModule
 
 REFUSALS = FilterModule().filters()["cuda_refusals"]
+UPSTREAM = FilterModule().filters()["upstream_version"]
 
 
 @pytest.mark.parametrize("versions, driver, branch, expected", [
@@ -31,3 +32,17 @@ def test_a_bad_version_is_a_filter_error():
     with pytest.raises(AnsibleFilterError) as err:
         REFUSALS(["twelve"], "580.95.05")
     assert str(err.value).startswith("mlinfra.gpu.cuda_refusals: ")
+
+
+@pytest.mark.parametrize("version, expected", [
+    ("1:580.95.05-1", "580.95.05"), ("580.95.05-1", "580.95.05"), ("535.261.03-1~deb12u1", "535.261.03"),
+    ("580.95.05", "580.95.05"), ("", ""), (" 550.163.01-2 ", "550.163.01"),
+])
+def test_upstream_version(version, expected):
+    assert UPSTREAM(version) == expected
+
+
+def test_upstream_version_of_a_number_is_refused():
+    with pytest.raises(AnsibleFilterError) as info:
+        UPSTREAM(580)
+    assert str(info.value) == "mlinfra.gpu.upstream_version: expected a version string, got 580"
