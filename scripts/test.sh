@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine (as root): set-up, lint, sanity, collection build,
-# unit + integration tests (pytest), Molecule scenarios. Prints each stage's time and ends with a summary.
+# unit + integration tests (pytest), the same tests under the oldest ansible-core claimed (floor), Molecule scenarios. Prints each stage's time and ends with a summary.
 #   bash scripts/test.sh                   # everything
 #   bash scripts/test.sh lint pytest       # only these stages (setup always runs)
 #   MOLECULE_SCENARIOS="gpu_node_base" bash scripts/test.sh molecule
@@ -9,7 +9,7 @@ cd "$ROOT"
 
 STAGE_REPORT="$ROOT/.build/stages.tsv"
 mkdir -p "$ROOT/.build"; : > "$STAGE_REPORT"
-ALL_STAGES=(lint sanity build pytest molecule)
+ALL_STAGES=(lint sanity build pytest floor molecule)
 if [ $# -gt 0 ]; then WANT=("$@"); else WANT=("${ALL_STAGES[@]}"); fi
 wants() { local s; for s in "${WANT[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 T0=$(date +%s)
@@ -46,6 +46,11 @@ stage_build() {
 
 stage_pytest() {
   python -m pytest -p no:cacheprovider "$ROOT/tests/unit" "$ROOT/tests/integration"
+}
+
+# the ansible-core floor of meta/runtime.yml: unit and black-box plugin tests in a second venv (scripts/floor.sh)
+stage_floor() {
+  bash "$ROOT/scripts/floor.sh"
 }
 
 stage_molecule() {
