@@ -65,6 +65,11 @@ options:
     description: The user's settings, merged last (nested mappings merge, other values replace, V(null) removes).
     type: dict
     default: {}
+  backup:
+    description: Keep a copy of each file before changing it (RV(backups)), so that a caller can put it back when the
+      engine does not start with the new configuration.
+    type: bool
+    default: false
   new_version:
     description: Configuration version of a C(config.toml) the module creates (2 for containerd 1.x, 3 for 2.x).
     type: int
@@ -97,6 +102,11 @@ files:
   type: list
   elements: str
   sample: [/etc/docker/daemon.json]
+backups:
+  description: File -> its copy made before the change (O(backup); files that existed only).
+  returned: success
+  type: dict
+  sample: {/etc/docker/daemon.json: /etc/docker/daemon.json.12345.2026-11-29@15:40:00~}
 version:
   description: containerd's configuration version (O(engine=containerd)).
   returned: when O(engine=containerd)
@@ -173,6 +183,7 @@ def main():
             runtime_binary=dict(type="str", default="/usr/bin/nvidia-container-runtime"),
             options=dict(type="dict", default={}),
             new_version=dict(type="int", default=2, choices=[2, 3]),
+            backup=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -180,11 +191,14 @@ def main():
         changes, version = plan(module.params)
     except rc.ConfigError as exc:
         module.fail_json(msg="container_runtime_config: %s" % exc)
+    backups = {}
     if not module.check_mode:
         # the drop-in first: config.toml only imports it once it exists
-        for path, _before, after in changes:
+        for path, before, after in changes:
+            if module.params["backup"] and before is not None:
+                backups[path] = module.backup_local(path)
             _write(module, path, after)
-    result = dict(changed=bool(changes), files=[path for path, _b, _a in changes],
+    result = dict(changed=bool(changes), files=[path for path, _b, _a in changes], backups=backups,
                   diff=[dict(before_header=path, after_header=path, before=before or "", after=after)
                         for path, before, after in changes])
     if version is not None:
