@@ -252,3 +252,17 @@ def test_tomlkit_reads_where_tomllib_is_missing(monkeypatch):
     with pytest.raises(rc.ConfigError) as err:
         rc.read_toml("[a\n", "/c.toml")
     assert str(err.value).startswith("/c.toml does not parse as TOML (")
+
+
+def test_an_import_that_sorts_before_the_dropin_is_not_it():
+    config, _dropin, _v = rc.plan_containerd('version = 2\nimports = ["/etc/a.toml"]\n', "/c.toml", None, DROPIN,
+                                             overlay_for())
+    assert tomllib.loads(config)["imports"] == ["/etc/a.toml", DROPIN]
+
+
+@pytest.mark.parametrize("key", ["grpc", "timeouts"])  # sorting before and after "plugins"
+def test_other_top_level_tables_of_the_users_options_go_in_as_given(key):
+    table = {"io.containerd.timeout.shim.cleanup": "5s"}
+    _config, dropin, _v = rc.plan_containerd(fixture("config-user-v2.toml"), "/c.toml", None, DROPIN,
+                                             lambda v: {key: table})
+    assert tomllib.loads(dropin) == {"version": 2, key: table}

@@ -32,7 +32,7 @@ def test_docker_on_debian13_with_a_gpu():
     assert rp.choose(settings(), H100, DEBIAN13) == {
         "engine": "docker", "source": "distro", "packages": ["docker.io"], "engine_version": "", "nvidia": True,
         "toolkit_packages": TOOLKIT, "toolkit_version": "", "gpus": 1, "cdi_spec": True, "engine_cdi": True,
-        "dev_char_fix": True, "service": "docker", "config": "/etc/docker/daemon.json"}
+        "dev_char_fix": True, "service": "docker", "config": "/etc/docker/daemon.json", "config_version": 2}
 
 
 def test_docker_20_on_debian12_does_not_consume_cdi_but_the_spec_is_made():
@@ -79,7 +79,8 @@ def test_pinned_engine_version_decides_cdi():
 
 @pytest.mark.parametrize("version, expected", [
     ("26.1.5+dfsg1-9+deb13u1+b1", (26, 1, 5)), ("1:20.10.24-1", (20, 10, 24)), ("4.3.1+ds1-8", (4, 3, 1)),
-    ("25", (25,)), ("4.0rc1", (4, 0)), ("x", ()), ("5.a", (5,)),
+    ("25", (25,)), ("4.0rc1", (4, 0)), ("x", ()), ("5.a", (5,)), ("4.0rc1.5", (4, 0)), ("x.5", ()),
+    ("1:20.10:x", (20, 10)),
 ])
 def test_version_tuple(version, expected):
     assert rp.version_tuple(version) == expected
@@ -140,5 +141,25 @@ def test_wants_nvidia_spellings(value, gpus, expected):
 def test_default_runtime_for_podman_is_refused_but_fine_without_nvidia():
     with pytest.raises(rp.PlanError) as err:
         rp.choose(settings(engine="podman", default_runtime=True), H100, DEBIAN12)
-    assert str(err.value).startswith("container_runtime: container_runtime_default_runtime is for docker and containerd;")
+    assert str(err.value) == ("container_runtime: container_runtime_default_runtime is for docker and containerd; Podman "
+                              "takes GPUs through CDI (--device nvidia.com/gpu=all). Nothing was changed.")
     assert rp.choose(settings(engine="podman", default_runtime=True, nvidia=False), H100, DEBIAN12)["nvidia"] is False
+
+
+@pytest.mark.parametrize("version, expected", [("1.7.24~ds1-6", 2), ("2.0.5", 3), ("2", 3), ("", 2)])
+def test_containerd_config_version_follows_the_major(version, expected):
+    platform = dict(DEBIAN13, engine_versions={"containerd": {"distro": version}})
+    assert rp.choose(settings(engine="containerd"), {}, platform)["config_version"] == expected
+
+
+def test_docker_2x_is_not_containerd_2():
+    assert rp.choose(settings(engine_version="2.1"), {}, DEBIAN13)["config_version"] == 2
+
+
+def test_default_runtime_for_docker_is_accepted():
+    assert rp.choose(settings(default_runtime=True), H100, DEBIAN13)["nvidia"] is True
+
+
+def test_a_setting_that_sorts_before_auto_is_refused():
+    with pytest.raises(rp.PlanError):
+        rp.wants_nvidia("abc", 1)
