@@ -114,4 +114,6 @@ def choose(settings, gpu_facts, platform):
         "dev_char_fix": nvidia and gpus > 0 and engine != "podman" and bool(platform.get("cgroup2"))
         and not platform.get("in_container"),
         "service": SERVICES[engine], "config": CONFIG[engine],
+        # configuration version of a config.toml the role creates: 3 for containerd 2.x, 2 for 1.x
+        "config_version": 3 if engine == "containerd" and version_tuple(known) >= (2,) else 2,
     }

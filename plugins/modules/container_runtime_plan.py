@@ -75,6 +75,7 @@ plan:
     dev_char_fix: false
     service: docker
     config: /etc/docker/daemon.json
+    config_version: 2
 """
 
 from ansible.module_utils.basic import AnsibleModule
