@@ -26,6 +26,7 @@ attributes:
     description: Pure decision; the same in check mode.
   diff_mode:
     support: none
+    description: Changes nothing, so there is nothing to show.
 options:
   settings:
     description: C(engine), C(source), C(nvidia) (auto/true/false), C(engine_version), C(toolkit_version),
