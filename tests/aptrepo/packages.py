@@ -118,3 +118,14 @@ def all_packages():
         pkgs += cuda_packages(minor, release)
     pkgs += cudnn_packages("12")
     return pkgs
+
+
+# NVIDIA Container Toolkit stand-ins (role container_runtime), kept in their own file
+def _with_toolkit(base):
+    def all_with_toolkit():
+        from toolkit_packages import toolkit_packages
+        return base() + toolkit_packages()
+    return all_with_toolkit
+
+
+all_packages = _with_toolkit(all_packages)
