@@ -51,8 +51,8 @@ DEFAULTS = {
 }
 VERDICTS = ("pass", "warn", "fail")
 _NUMBERS = ("ecc_volatile_uncorrected_max", "ecc_aggregate_uncorrected_max", "retired_pages_warn", "retired_pages_fail",
-            "remapped_uncorrectable_warn", "temperature_warn", "temperature_fail", "nvlink_errors_max", "ecc_correctable_max",
-            "pcie_replay_max")
+            "remapped_uncorrectable_warn", "temperature_warn", "temperature_fail", "nvlink_errors_max",
+            "ecc_correctable_max", "pcie_replay_max")
 
 
 class HealthError(Exception):

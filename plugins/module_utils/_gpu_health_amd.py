@@ -52,7 +52,7 @@ def gen_of(speed):
 
 
 def _active(status):
-    """A violation status: ``"ACTIVE"`` / ``"NOT ACTIVE"`` / ``"N/A"``, or per-XCP lists / dicts of them -> bool/None."""
+    """A violation status (``"ACTIVE"``, ``"NOT ACTIVE"``, ``"N/A"``, or per-XCP lists / dicts of them) -> bool/None."""
     if isinstance(status, dict):
         status = list(status.values())
     if isinstance(status, list):

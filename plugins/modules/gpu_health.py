@@ -81,10 +81,13 @@ options:
     description: Path of C(dmesg); by default searched on E(PATH). Reading it may need root.
     type: path
   amd_smi_path:
-    description: Path of C(amd-smi); by default searched on E(PATH) and in C(/opt/rocm/bin). Not found, C(rocm-smi) is used for AMD GPUs.
+    description:
+      - Path of C(amd-smi); by default searched on E(PATH) and in C(/opt/rocm/bin). Not found, C(rocm-smi) is used.
     type: path
   rocm_smi_path:
-    description: Path of C(rocm-smi); by default searched on E(PATH) and in C(/opt/rocm/bin). Used when C(amd-smi) is missing or fails.
+    description:
+      - Path of C(rocm-smi); by default searched on E(PATH) and in C(/opt/rocm/bin). Used when C(amd-smi) is missing
+        or fails.
     type: path
 notes:
   - Commands run with C(LANG=C) and C(LC_ALL=C); argument lists, no shell.
@@ -168,6 +171,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mlinfra.gpu.plugins.module_utils._gpu_health import HealthError, collect
 
 _ENV = {"LANG": "C", "LC_ALL": "C"}
+_OPT_DIRS = ["/opt/rocm/bin"]  # where ROCm installs amd-smi and rocm-smi
 _TOOLS = (("nvidia-smi", "nvidia_smi_path"), ("dcgmi", "dcgmi_path"), ("nv-fabricmanager", "fabricmanager_path"),
           ("journalctl", "journalctl_path"), ("dmesg", "dmesg_path"), ("amd-smi", "amd_smi_path"),
           ("rocm-smi", "rocm_smi_path"))
@@ -191,7 +195,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    tools = dict((name, params[option] or module.get_bin_path(name, opt_dirs=["/opt/rocm/bin"])) for name, option in _TOOLS)
+    tools = dict((name, params[option] or module.get_bin_path(name, opt_dirs=_OPT_DIRS)) for name, option in _TOOLS)
 
     def run(argv):
         return module.run_command(argv, environ_update=_ENV)
