@@ -230,6 +230,11 @@ def evaluate_amd(records, limits):
     return gpus
 
 
+def _failure(command, rc, out, err):
+    text = ((err or "") + (out or "")).strip()[:200]
+    return "%s rc=%d%s" % (command, rc, (": " + text) if text else " without output")
+
+
 def read_amd(run, tools):
     """(records, node check ``amd_gpus``) with ``amd-smi`` (metric + static) or, without it or when it fails,
     ``rocm-smi -a``; (None, None) when neither tool is installed. A tool that fails gives ``warn`` with its output."""
@@ -240,13 +245,13 @@ def read_amd(run, tools):
             src, static, _err = run([tools["amd-smi"], "static", "--json"])  # without it the PCIe maxima are unknown
             records = parse_amd_metric(out, static if src == 0 else "")
             return records, _check("amd_gpus", "pass", "%d GPUs read with amd-smi metric" % len(records))
-        tried.append("amd-smi metric rc=%d: %s" % (rc, ((err or "") + (out or "")).strip()[:200]))
+        tried.append(_failure("amd-smi metric", rc, out, err))
     if tools.get("rocm-smi"):
         rc, out, err = run([tools["rocm-smi"], "-a", "--json"])
         if rc == 0:
             records = parse_rocm_smi_health(out)
             return records, _check("amd_gpus", "pass", "%d GPUs read with rocm-smi -a" % len(records))
-        tried.append("rocm-smi -a rc=%d: %s" % (rc, ((err or "") + (out or "")).strip()[:200]))
+        tried.append(_failure("rocm-smi -a", rc, out, err))
     if not tried:
         return None, None
     return [], _check("amd_gpus", "warn", "AMD GPUs not readable: %s" % "; ".join(tried))
