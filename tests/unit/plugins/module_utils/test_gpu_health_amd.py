@@ -165,11 +165,14 @@ def test_read_amd_prefers_amd_smi_then_rocm_smi():
     records, check = amd.read_amd(tools, {"amd-smi": "amd-smi", "rocm-smi": "rocm-smi"})
     assert ([r["pcie_replay"] for r in records], check) == ([3824], {
         "check": "amd_gpus", "status": "pass", "evidence": "1 GPUs read with rocm-smi -a"})
-    assert [c for c in tools.calls] == [["amd-smi", "metric", "--json"], ["rocm-smi", "-a", "--json"]]
+    assert tools.calls == [["amd-smi", "metric", "--json"], ["rocm-smi", "-a", "--json"]]
     tools = Tools({"rocm-smi": (1, "", "ERROR: GPU[0] : Unable to read\n")})
+    unreadable = "AMD GPUs not readable: rocm-smi -a rc=1: ERROR: GPU[0] : Unable to read"
     assert amd.read_amd(tools, {"rocm-smi": "rocm-smi"}) == ([], {
-        "check": "amd_gpus", "status": "warn", "evidence": "AMD GPUs not readable: rocm-smi -a rc=1: ERROR: GPU[0] : "
-                                                            "Unable to read"})
+        "check": "amd_gpus", "status": "warn", "evidence": unreadable})
+    tools = Tools({"amd-smi": (1, "", ""), "rocm-smi": (0, "", "")})
+    assert amd.read_amd(tools, {"amd-smi": "amd-smi"})[1]["evidence"] == (
+        "AMD GPUs not readable: amd-smi metric rc=1 without output")
     assert amd.read_amd(Tools({}), {"amd-smi": None}) == (None, None)
 
 
