@@ -102,7 +102,7 @@ def _blank(device):
     rec = dict((key, device.get(key)) for key in ("index", "uuid", "name", "pci_bus_id"))
     rec.update({"vendor": "amd", "tool": None, "ecc_uncorrected": None, "ecc_correctable": None, "ecc_deferred": None,
                 "ecc_blocks": {}, "pcie_gen": None, "pcie_gen_max": None, "pcie_width": None, "pcie_width_max": None,
-                "pcie_replay": None, "temperatures": {}, "throttle": {}})
+                "pcie_replay": None, "temperatures": {}, "throttle": {}, "idle": None})
     return rec
 
 
@@ -128,6 +128,8 @@ def parse_amd_metric(metric_text, static_text=""):
         rec["temperatures"] = dict((s, _value(temps.get(s))) for s in TEMPERATURE_SENSORS if _value(temps.get(s))
                                    is not None)
         rec["throttle"] = _throttle(entry)
+        activity = _value((entry.get("usage") or {}).get("gfx_activity"))
+        rec["idle"] = None if activity is None else activity == 0
         records.append(rec)
     return records
 
@@ -177,7 +179,7 @@ def check_amd_pcie(rec, limits):
             None in (rec.get("pcie_gen_max"), rec.get("pcie_width_max")):
         return _check("pcie_link", "skip", "PCIe gen %s, width x%s; the maximum is not reported by %s"
                       % (rec["pcie_gen"], rec["pcie_width"], rec.get("tool")))
-    return check_pcie(rec, limits)
+    return check_pcie(dict(rec, throttle={"gpu_idle": rec.get("idle")}), limits)  # idle: gfx_activity 0 %
 
 
 def check_pcie_replay(rec, limits):

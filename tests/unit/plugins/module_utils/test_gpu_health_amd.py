@@ -6,6 +6,7 @@ tests/unit/fixtures/gpu/amd and the amd-smi JSON of tests/unit/fixtures/health/a
 
 from __future__ import absolute_import, division, print_function
 
+import json
 import os
 
 import pytest
@@ -122,13 +123,25 @@ def test_field_forms():
         True, False, None, True, False, None, None]
 
 
+def test_slow_link_of_an_idle_gpu():
+    entry = {"gpu": 0, "pcie": {"width": 16, "speed": {"value": 2.5, "unit": "GT/s"}},
+             "usage": {"gfx_activity": {"value": 0, "unit": "%"}}}
+    static = '[{"gpu": 0, "bus": {"max_pcie_width": 16, "max_pcie_speed": {"value": 16.0, "unit": "GT/s"}}}]'
+    idle = amd.parse_amd_metric(json.dumps([entry]), static)[0]
+    assert amd.check_amd_pcie(idle, LIMITS) == {"check": "pcie_link", "status": "pass", "evidence": (
+        "PCIe gen 1 of 4, width x16 of x16; generation below its maximum (idle GPU: the link slows down to save power)")}
+    entry["usage"]["gfx_activity"]["value"] = 7
+    busy = amd.parse_amd_metric(json.dumps([entry]), static)[0]
+    assert (busy["idle"], amd.check_amd_pcie(busy, LIMITS)["status"]) == (False, "warn")
+
+
 def test_blocks_without_totals_and_power_throttled():
     entry = {"gpu": 3, "ecc": {"total_correctable_count": "N/A"},
              "ecc_blocks": {"UMC": {"correctable_count": 2, "uncorrectable_count": 0},
                             "GFX": {"correctable_count": 1, "uncorrectable_count": 1}, "XGMI": "N/A",
                             "SDMA": {"correctable_count": "N/A", "uncorrectable_count": "N/A"}},
              "power": {"throttle_status": "THROTTLED"}, "throttle": {"ppt_violation_status": "N/A"}}
-    rec = amd.parse_amd_metric('[%s]' % __import__("json").dumps(entry))[0]
+    rec = amd.parse_amd_metric(json.dumps([entry]))[0]
     assert _checks(amd.evaluate_amd([rec], LIMITS)[0])[0::4] == [
         ("ecc", "fail", "ECC errors: uncorrectable 1, correctable 3, deferred None; blocks correctable/uncorrectable: "
                         "GFX 1/1, UMC 2/0"),
