@@ -209,3 +209,27 @@ def test_collect_amd_only_and_mixed_hosts():
     assert (result["healthy"], [g.get("vendor") for g in result["gpus"]], result["node_checks"][-1]) == (
         True, [None], {"check": "amd_gpus", "status": "warn",
                        "evidence": "AMD GPUs not readable: rocm-smi -a rc=1: rocm-smi: no GPU"})
+
+
+def test_limits_are_inclusive_where_nvidia_s_are():
+    rec = {"temperatures": {"edge": 85}, "ecc_uncorrected": 0, "ecc_correctable": None, "pcie_replay": 0}
+    assert amd.check_amd_temperature(rec, LIMITS)["status"] == "warn"
+    assert amd.check_amd_temperature({"temperatures": {"junction": 95, "edge": 40}}, LIMITS)["status"] == "fail"
+    limits = health.thresholds({"ecc_volatile_uncorrected_max": 1, "ecc_correctable_max": 1, "pcie_replay_max": 5})
+    assert amd.check_amd_ecc(rec, limits) == {"check": "ecc", "status": "pass",
+                                              "evidence": "ECC errors: uncorrectable 0, correctable None, deferred None"}
+    assert amd.check_amd_ecc(dict(rec, ecc_correctable=0), limits)["status"] == "pass"
+    assert amd.check_pcie_replay(rec, limits)["status"] == "pass"
+
+
+def test_partial_blocks_and_killed_tools():
+    entry = {"gpu": 0, "ecc": {"total_correctable_count": "N/A", "total_uncorrectable_count": "N/A"},
+             "ecc_blocks": {"UMC": {"correctable_count": "N/A", "uncorrectable_count": 2}}}
+    rec = amd.parse_amd_metric(json.dumps([entry]))[0]
+    assert (rec["ecc_uncorrected"], rec["ecc_correctable"], rec["ecc_blocks"]) == (2, 0, {"UMC": (None, 2)})
+    tools = Tools({"amd-smi": (-9, "", "")})
+    assert amd.read_amd(tools, {"amd-smi": "amd-smi"})[1]["evidence"] == (
+        "AMD GPUs not readable: amd-smi metric rc=-9 without output")
+    tools = Tools({"rocm-smi": (-11, "x" * 300, "")})
+    assert amd.read_amd(tools, {"rocm-smi": "rocm-smi"})[1]["evidence"] == (
+        "AMD GPUs not readable: rocm-smi -a rc=-11: " + "x" * 200)
