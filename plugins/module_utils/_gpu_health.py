@@ -46,10 +46,13 @@ DEFAULTS = {
     "persistence_disabled": "warn",
     "nvlink_errors_max": 0,
     "xid_ignore": [],
+    "ecc_correctable_max": 0,
+    "pcie_replay_max": 0,
 }
 VERDICTS = ("pass", "warn", "fail")
 _NUMBERS = ("ecc_volatile_uncorrected_max", "ecc_aggregate_uncorrected_max", "retired_pages_warn", "retired_pages_fail",
-            "remapped_uncorrectable_warn", "temperature_warn", "temperature_fail", "nvlink_errors_max")
+            "remapped_uncorrectable_warn", "temperature_warn", "temperature_fail", "nvlink_errors_max",
+            "ecc_correctable_max", "pcie_replay_max")
 
 
 class HealthError(Exception):
@@ -460,8 +463,9 @@ def _named(checks, status):
     return [c["check"] for c in checks if c["status"] == status]
 
 
-def evaluate(records, limits, xid_events=(), nvlink=None, fm_version=None, diag=None):
-    """Per-GPU and node checks with the summary a playbook gates on (see the module's RETURN)."""
+def evaluate(records, limits, xid_events=(), nvlink=None, fm_version=None, diag=None, amd_gpus=()):
+    """Per-GPU and node checks with the summary a playbook gates on (see the module's RETURN); ``amd_gpus`` are the
+    entries ``_gpu_health_amd.evaluate_amd`` judged, keyed ``amdN`` in ``failing``."""
     gpus = []
     matched = set()
     for rec in records:
@@ -488,11 +492,13 @@ def evaluate(records, limits, xid_events=(), nvlink=None, fm_version=None, diag=
     else:
         node.append(_check("xid_unlisted_gpu", "pass", "every Xid belongs to a listed GPU"))
     failing = dict(("gpu%d" % g["index"], g["failing"]) for g in gpus if g["failing"])
+    failing.update(("amd%d" % g["index"], g["failing"]) for g in amd_gpus if g["failing"])
     node_failing = _named(node, "fail")
     if node_failing:
         failing["node"] = node_failing
     reason = "; ".join("%s: %s" % (key, ", ".join(value)) for key, value in sorted(failing.items()))
-    return {"healthy": not failing, "failing": failing, "reason": reason, "gpus": gpus, "node_checks": node}
+    return {"healthy": not failing, "failing": failing, "reason": reason, "gpus": gpus + list(amd_gpus),
+            "node_checks": node}
 
 
 # ---------------------------------------------------------------------------------------------------- collecting
@@ -560,16 +566,22 @@ def _dcgm(run, path, level):
 
 def collect(run, tools, options):
     """Run the read-only commands and judge them; the module's result (without ``changed``)."""
+    from ansible_collections.mlinfra.gpu.plugins.module_utils._gpu_health_amd import evaluate_amd, read_amd
+
     limits = thresholds(options.get("thresholds"))
     smi = tools.get("nvidia-smi")
-    if not smi:
-        raise HealthError("nvidia-smi not found; install the NVIDIA driver or set nvidia_smi_path")
-    records, fields = _query(run, smi)
+    amd_records, amd_check = read_amd(run, tools)
+    if not smi and amd_records is None:
+        raise HealthError("no GPU tool found: neither nvidia-smi nor amd-smi nor rocm-smi; install the driver tools "
+                          "or set nvidia_smi_path, amd_smi_path or rocm_smi_path")
+    if not smi and amd_check["status"] != "pass":
+        raise HealthError(amd_check["evidence"])
+    records, fields = _query(run, smi) if smi else ([], QUERY_FIELDS)
     if any(f not in fields for f in QUERY_FIELDS if f.startswith(("ecc.", "retired_pages.", "remapped_rows."))):
         _rc, out, _err = run([smi, "-q"])  # a failing -q prints no section: nothing is merged
         _merge_memory(records, parse_q_memory(out))
     nvlink = None
-    if options.get("nvlink", True):
+    if smi and options.get("nvlink", True):
         _rc, out, _err = run([smi, "nvlink", "-e"])  # GPUs without NVLink print no counter: skipped
         nvlink = parse_nvlink_errors(out)
     fm_version = None
@@ -578,7 +590,10 @@ def collect(run, tools, options):
         fm_version = parse_fabricmanager_version((out or "") + (err or ""))
     log_text, log_check = _kernel_log(run, tools, options.get("kernel_log", "auto"))
     diag = _dcgm(run, tools.get("dcgmi"), options.get("dcgm_diag_level", 0))
-    result = evaluate(records, limits, parse_xids(log_text), nvlink, fm_version, diag)
+    result = evaluate(records, limits, parse_xids(log_text), nvlink, fm_version, diag,
+                      evaluate_amd(amd_records or [], limits))
     result["node_checks"].append(log_check)
+    if amd_check:
+        result["node_checks"].append(amd_check)
     result["dcgm"] = diag
     return result

@@ -10,11 +10,11 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: gpu_health
-short_description: Read-only health checks of NVIDIA GPUs, with evidence and a verdict to gate on
+short_description: Read-only health checks of NVIDIA and AMD GPUs, with evidence and a verdict to gate on
 version_added: 0.2.0
 description:
-  - Runs read-only checks on every NVIDIA GPU of the host; each check gives V(pass), V(warn), V(fail) or V(skip)
-    (not reported by this GPU or driver) with its evidence.
+  - Runs read-only checks on every NVIDIA and AMD GPU of the host; each check gives V(pass), V(warn), V(fail) or
+    V(skip) (not reported by this GPU or driver) with its evidence.
   - Checks - uncorrectable ECC errors (volatile fails, aggregate warns), retired pages (pending or too many),
     row remapping (pending or failed), PCIe link below its maximum width (fails) or generation (warns unless the GPU
     is idle), temperature, clock event (throttle) reasons, persistence mode, driver and fabric manager versions,
@@ -22,6 +22,12 @@ description:
     recommended action, and C(dcgmi diag -r N) when DCGM is installed and O(dcgm_diag_level) is above 0.
   - Xids logged for a PCI address where C(nvidia-smi) lists no GPU (a GPU that has fallen off the bus) fail the node
     check C(xid_unlisted_gpu).
+  - AMD GPUs (read with C(amd-smi metric --json) and C(amd-smi static --json), or C(rocm-smi -a --json) without
+    C(amd-smi)) - C(ecc) (uncorrectable errors fail, correctable ones above C(ecc_correctable_max) warn), C(pcie_link)
+    (current width and speed against the C(amd-smi static) maxima), C(pcie_replay) (replay count above
+    C(pcie_replay_max) warns), C(temperature) (the hottest of edge, junction and hotspot) and C(throttle) (the active
+    violations; PROCHOT takes the verdict of C(hw_slowdown), socket, VR and HBM thermal that of
+    C(hw_thermal_slowdown), PPT that of C(sw_power_cap)). What the tool does not report is V(skip).
   - RV(healthy) is V(false) when any check fails; warnings do not make a GPU unhealthy.
 author:
   - mlinfra.gpu maintainers (@mlinfra)
@@ -41,7 +47,8 @@ options:
         C(pcie_width_below_max=fail), C(pcie_gen_below_max=warn), C(persistence_disabled=warn) (verdicts V(pass),
         V(warn) or V(fail)), C(throttle_fail=[hw_slowdown, hw_thermal_slowdown, hw_power_brake_slowdown]),
         C(throttle_warn=[sw_thermal_slowdown]), C(nvlink_errors_max=0) (above warns), C(xid_ignore=[]) (Xid codes
-        not judged).
+        not judged); for AMD GPUs also C(ecc_correctable_max=0) (above warns) and C(pcie_replay_max=0) (above warns);
+        their uncorrectable ECC errors are judged by C(ecc_volatile_uncorrected_max).
     type: dict
     default: {}
   kernel_log:
@@ -73,10 +80,23 @@ options:
   dmesg_path:
     description: Path of C(dmesg); by default searched on E(PATH). Reading it may need root.
     type: path
+  amd_smi_path:
+    description:
+      - Path of C(amd-smi); by default searched on E(PATH) and in C(/opt/rocm/bin). Not found, C(rocm-smi) is used.
+    type: path
+  rocm_smi_path:
+    description:
+      - Path of C(rocm-smi); by default searched on E(PATH) and in C(/opt/rocm/bin). Used when C(amd-smi) is missing
+        or fails.
+    type: path
 notes:
   - Commands run with C(LANG=C) and C(LC_ALL=C); argument lists, no shell.
   - Verified against recorded outputs (nvidia-smi queries of H100 and RTX GPUs, C(-q) memory sections of A100, real
-    Xid kernel-log lines, C(dcgmi diag) of DCGM 3.3.9 and 4.0.0) and a fake C(nvidia-smi); AMD GPUs are not checked.
+    Xid kernel-log lines, C(dcgmi diag) of DCGM 3.3.9 and 4.0.0) and a fake C(nvidia-smi).
+  - AMD - verified against recorded C(rocm-smi -a --json) outputs of MI250 (ROCm 5 and 6) and C(amd-smi) JSON
+    written from AMD's documented schema (no recorded C(amd-smi metric) output with ECC or PCIe counters yet).
+  - Without C(nvidia-smi), C(amd-smi) and C(rocm-smi) the module fails; on a host with only AMD tools a failing
+    tool fails the module, next to C(nvidia-smi) it gives the node check C(amd_gpus) V(warn).
 seealso:
   - name: GPU operations documentation
     description: Checks, thresholds, Xid table and the fleet playbook.
@@ -111,7 +131,7 @@ healthy:
   type: bool
   sample: false
 failing:
-  description: Failing checks by C(gpuN) and C(node); empty when healthy.
+  description: Failing checks by C(gpuN) (NVIDIA), C(amdN) (AMD) and C(node); empty when healthy.
   returned: always
   type: dict
   sample: {gpu0: [ecc, xid]}
@@ -123,7 +143,8 @@ reason:
 gpus:
   description:
     - One entry per GPU - C(index), C(uuid), C(name), C(pci_bus_id), C(healthy), C(failing), C(warnings) and
-      C(checks) (each C(check), C(status), C(evidence)).
+      C(checks) (each C(check), C(status), C(evidence)); AMD GPUs come after the NVIDIA ones, with C(vendor=amd)
+      and the checks C(ecc), C(pcie_link), C(pcie_replay), C(temperature), C(throttle).
   returned: always
   type: list
   elements: dict
@@ -134,7 +155,8 @@ gpus:
       checks:
         - {check: row_remap, status: fail, evidence: "remapped rows: correctable 1, uncorrectable 0, pending yes, ..."}
 node_checks:
-  description: Checks of the node - C(dcgm_diag), C(xid_unlisted_gpu), C(kernel_log).
+  description: Checks of the node - C(dcgm_diag), C(xid_unlisted_gpu), C(kernel_log), and C(amd_gpus) when an AMD tool
+    is installed.
   returned: always
   type: list
   elements: dict
@@ -149,8 +171,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mlinfra.gpu.plugins.module_utils._gpu_health import HealthError, collect
 
 _ENV = {"LANG": "C", "LC_ALL": "C"}
+_OPT_DIRS = ["/opt/rocm/bin"]  # where ROCm installs amd-smi and rocm-smi
 _TOOLS = (("nvidia-smi", "nvidia_smi_path"), ("dcgmi", "dcgmi_path"), ("nv-fabricmanager", "fabricmanager_path"),
-          ("journalctl", "journalctl_path"), ("dmesg", "dmesg_path"))
+          ("journalctl", "journalctl_path"), ("dmesg", "dmesg_path"), ("amd-smi", "amd_smi_path"),
+          ("rocm-smi", "rocm_smi_path"))
 
 
 def main():
@@ -165,11 +189,13 @@ def main():
             fabricmanager_path=dict(type="path"),
             journalctl_path=dict(type="path"),
             dmesg_path=dict(type="path"),
+            amd_smi_path=dict(type="path"),
+            rocm_smi_path=dict(type="path"),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    tools = dict((name, params[option] or module.get_bin_path(name)) for name, option in _TOOLS)
+    tools = dict((name, params[option] or module.get_bin_path(name, opt_dirs=_OPT_DIRS)) for name, option in _TOOLS)
 
     def run(argv):
         return module.run_command(argv, environ_update=_ENV)

@@ -73,20 +73,21 @@ def two_gpus(**gpu0):
 
 # gpu_health options that point at each fake tool (a real journalctl or dmesg of the test host must not answer).
 TOOL_OPTIONS = {"journalctl": "journalctl_path", "dmesg": "dmesg_path", "dcgmi": "dcgmi_path",
-                "nv-fabricmanager": "fabricmanager_path"}
+                "nv-fabricmanager": "fabricmanager_path", "amd-smi": "amd_smi_path", "rocm-smi": "rocm_smi_path"}
 
 
-def run_module(tmp_path, module, args, state=None, check=False, expect_rc=0, tools=None, verbose=False):
+def run_module(tmp_path, module, args, state=None, check=False, expect_rc=0, tools=None, verbose=False, nvidia=True):
     bin_dir = tmp_path / "bin"
     if not bin_dir.exists():
         bin_dir.mkdir()
     state_file = tmp_path / "state.json"
     if state is not None:
         state_file.write_text(json.dumps(state))
-    smi = bin_dir / "nvidia-smi"
-    smi.write_text('#!/bin/sh\nexec "%s" "%s" --state "%s" "$@"\n' % (sys.executable, os.path.join(
-        HERE, "fake_nvidia_smi.py"), state_file))
-    smi.chmod(0o755)
+    if nvidia:
+        smi = bin_dir / "nvidia-smi"
+        smi.write_text('#!/bin/sh\nexec "%s" "%s" --state "%s" "$@"\n' % (sys.executable, os.path.join(
+            HERE, "fake_nvidia_smi.py"), state_file))
+        smi.chmod(0o755)
     for name, text in (tools or {}).items():
         path = bin_dir / name
         path.write_text(text)
@@ -283,3 +284,39 @@ def test_fleet_playbook_drains_the_unhealthy_node(tmp_path):
     assert proc.returncode == 2, proc.stdout + proc.stderr  # the unhealthy host ends failed
     assert (tmp_path / "scontrol.log").read_text() == (
         "update nodename=gpu-node-07 state=drain reason=gpu_health: gpu0: row_remap, xid\n")
+
+
+# ---------------------------------------------------------------------------------------------------- AMD health
+
+AMD_FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "health", "amd")
+AMD_STATIC = os.path.join(ROOT, "tests", "unit", "fixtures", "gpu", "amd")
+
+
+def test_health_of_an_amd_only_node_with_amd_smi(tmp_path):
+    log = tmp_path / "amd-smi.log"
+    fake = '#!/bin/sh\nexec "%s" "%s" --log "%s" --metric "%s" --static "%s" "$@"\n' % (
+        sys.executable, os.path.join(HERE, "fake_amd_smi.py"), log,
+        os.path.join(AMD_FIXTURES, "amd-smi_metric_json__rocm7_envelope__schema_sick.json"),
+        os.path.join(AMD_STATIC, "amd-smi_static_json__MI350X__rocm7_envelope__derived.json"))
+    tools = {"amd-smi": fake, "journalctl": "#!/bin/sh\necho 'kernel: Linux version 6.8.0'\n",
+             "dmesg": "#!/bin/sh\nexit 1\n"}
+    result = run_module(tmp_path, "mlinfra.gpu.gpu_health", {"dcgm_diag_level": 0}, tools=tools, check=True,
+                        nvidia=False)
+    assert (result["changed"], result["healthy"], result["reason"]) == (
+        False, False, "amd0: ecc, pcie_link, temperature, throttle")
+    gpu = result["gpus"][0]
+    assert (gpu["vendor"], gpu["name"], gpu["pci_bus_id"], gpu["warnings"]) == (
+        "amd", "AMD Instinct MI350X", "0000:05:00.0", ["pcie_replay"])
+    assert [json.loads(line) for line in log.read_text().splitlines()] == [["metric", "--json"], ["static", "--json"]]
+
+
+def test_health_of_an_amd_node_with_rocm_smi_only(tmp_path):
+    tools = {"rocm-smi": _cat(os.path.join(AMD_STATIC, "rocm-smi_a_json__MI250__rocm6__wandb_fixture.json")),
+             "journalctl": "#!/bin/sh\necho 'kernel: Linux version 6.8.0'\n", "dmesg": "#!/bin/sh\nexit 1\n"}
+    result = run_module(tmp_path, "mlinfra.gpu.gpu_health", {"dcgm_diag_level": 0}, tools=tools, nvidia=False)
+    assert (result["healthy"], result["failing"]) == (True, {})
+    assert [(c["check"], c["status"]) for c in result["gpus"][0]["checks"]] == [
+        ("ecc", "skip"), ("pcie_link", "skip"), ("pcie_replay", "warn"), ("temperature", "pass"), ("throttle", "skip")]
+    result = run_module(tmp_path, "mlinfra.gpu.gpu_health", {"rocm_smi_path": str(tmp_path / "bin" / "dmesg")},
+                        nvidia=False, expect_rc=2)
+    assert result["msg"] == "AMD GPUs not readable: rocm-smi -a rc=1 without output"

@@ -71,7 +71,8 @@ CAPTURE_VERDICTS = {
 
 
 def test_every_sample_has_an_expectation():
-    samples = sorted(os.path.basename(p) for p in glob.glob(os.path.join(HEALTH, "*")) if not p.endswith(".md"))
+    samples = sorted(os.path.basename(p) for p in glob.glob(os.path.join(HEALTH, "*"))
+                     if not p.endswith(".md") and not os.path.isdir(p))  # amd/: test_gpu_health_amd.py
     others = ["nvlink_e__h100.txt", "query__570.172.08__rtx-pro-6000__ecc.csv",
               "query__570.172.08__rtx-pro-6000__throttle.csv"]
     assert sorted(list(XIDS) + list(Q_MEMORY) + list(DCGM) + others) == samples
@@ -323,7 +324,8 @@ def test_collect_old_driver_falls_back_to_old_names_and_q():
 def test_collect_refusals():
     with pytest.raises(health.HealthError) as err:
         health.collect(Tools({}), {"nvidia-smi": None}, {})
-    assert str(err.value) == "nvidia-smi not found; install the NVIDIA driver or set nvidia_smi_path"
+    assert str(err.value) == ("no GPU tool found: neither nvidia-smi nor amd-smi nor rocm-smi; install the driver "
+                              "tools or set nvidia_smi_path, amd_smi_path or rocm_smi_path")
     tools = Tools({"nvidia-smi": (139, "Segmentation fault\n", "")})
     with pytest.raises(health.HealthError) as err:
         health.collect(tools, {"nvidia-smi": "nvidia-smi"}, {})
