@@ -26,6 +26,8 @@ def _roles_dir():
     while not os.path.isdir(os.path.join(path, "roles", "nvidia_driver")) and os.path.dirname(path) != path:
         path = os.path.dirname(path)
     return os.path.join(path, "roles")
+
+
 REPO12 = "http://127.0.0.1:18439/cuda/repos/debian12/x86_64"
 
 
