@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: apt_branch_plan
 short_description: Plan the apt changes that put a set of packages at one version branch
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the package state (C(dpkg-query) for installed versions and holds, C(apt-cache policy) for what the
     sources offer), both under C(LANG=C), and returns what to install (C(name=version)), remove, hold and release

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: apt_signed_repo
 short_description: Add an apt repository whose signing key must have a pinned fingerprint
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Fetches the repository's signing key from O(key_url), reads its primary fingerprint with
     C(gpg --with-colons --show-keys) (C(LANG=C), a throw-away home) and refuses it unless it is O(fingerprint);

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: gpu_health
 short_description: Read-only health checks of NVIDIA and AMD GPUs, with evidence and a verdict to gate on
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs read-only checks on every NVIDIA and AMD GPU of the host; each check gives V(pass), V(warn), V(fail) or
     V(skip) (not reported by this GPU or driver) with its evidence.

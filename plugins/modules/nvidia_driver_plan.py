@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: nvidia_driver_plan
 short_description: Decide NVIDIA driver branch, kernel-module flavour, fabric manager and packages
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The decision of the M(mlinfra.gpu.nvidia_driver) role's C(validate) step, from GPU facts, the user's settings
     and the platform's package names. Reads nothing on the host and changes nothing.

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: nvidia_mig
 short_description: Declarative NVIDIA MIG mode and GPU-instance layouts
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Brings the MIG (Multi-Instance GPU) mode and the GPU-instance layout of selected NVIDIA GPUs to what the rules
     say, changing only what differs. Each GPU instance gets its default compute instance.
