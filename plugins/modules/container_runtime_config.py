@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: container_runtime_config
 short_description: Merge the NVIDIA runtime into Docker's daemon.json or containerd's configuration
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - O(engine=docker) merges the NVIDIA runtime (C(runtimes.nvidia)), optionally C(default-runtime) and
     C(features.cdi), then O(options) into O(path) (C(daemon.json)). Every other key, its value and the order of the

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: container_runtime_plan
 short_description: Decide what mlinfra.gpu.container_runtime installs and configures on a host
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - From the role's settings, the GPU facts and the platform's values, returns the engine's packages, whether the
     NVIDIA runtime and a CDI spec are wanted, whether the engine consumes CDI (Docker 25, Podman 4.1 and newer), and
