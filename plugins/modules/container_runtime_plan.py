@@ -20,13 +20,8 @@ description:
     that source, a malformed version, and a default runtime for Podman. Reads and changes nothing on the host.
 author:
   - mlinfra.gpu maintainers (@mlinfra)
-attributes:
-  check_mode:
-    support: full
-    description: Pure decision; the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
+extends_documentation_fragment:
+  - mlinfra.gpu.attributes.read_only
 options:
   settings:
     description: C(engine), C(source), C(nvidia) (auto/true/false), C(engine_version), C(toolkit_version),

@@ -22,13 +22,9 @@ description:
   - A host without GPUs gives RV(ansible_facts.gpu.count=0).
 author:
   - mlinfra.gpu maintainers (@mlinfra)
+extends_documentation_fragment:
+  - mlinfra.gpu.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it changes nothing.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
   facts:
     support: full
     description: Sets C(ansible_facts.gpu).

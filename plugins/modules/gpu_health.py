@@ -31,13 +31,8 @@ description:
   - RV(healthy) is V(false) when any check fails; warnings do not make a GPU unhealthy.
 author:
   - mlinfra.gpu maintainers (@mlinfra)
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same commands in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
+extends_documentation_fragment:
+  - mlinfra.gpu.attributes.read_only
 options:
   thresholds:
     description:

@@ -22,13 +22,8 @@ description:
     GPUs cannot use or the distribution cannot install, and fabric manager from a source without it.
 author:
   - mlinfra.gpu maintainers (@mlinfra)
-attributes:
-  check_mode:
-    support: full
-    description: The module only decides; it changes nothing.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
+extends_documentation_fragment:
+  - mlinfra.gpu.attributes.read_only
 options:
   source:
     description: V(distro) or V(nvidia); must be a key of C(packages) in O(platform).
