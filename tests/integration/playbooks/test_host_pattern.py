@@ -69,6 +69,8 @@ def test_fleet_report_writes_into_the_working_directory_by_default(tmp_path):
     proc, report = run_playbook(tmp_path, "fleet_report", GPU_GROUP)
     assert proc.returncode == 0, proc.stderr
     written = json.loads((tmp_path / "mlinfra-fleet-report" / "fleet.json").read_text())
-    assert [row["host"] for row in written] == ["node1"]
+    assert [row["host"] for row in written["hosts"]] == ["node1"]
     summary = report["plays"][2]["tasks"][-1]["hosts"]["localhost"]["msg"]
-    assert summary["report"] == str(tmp_path / "mlinfra-fleet-report" / "fleet.md")
+    assert (summary["report"], summary["html"]) == (str(tmp_path / "mlinfra-fleet-report" / "fleet.md"),
+                                                    str(tmp_path / "mlinfra-fleet-report" / "fleet.html"))
+    assert sorted(os.listdir(str(tmp_path / "mlinfra-fleet-report"))) == ["fleet.html", "fleet.json", "fleet.md"]
