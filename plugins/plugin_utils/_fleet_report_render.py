@@ -54,15 +54,29 @@ def table_columns(table):
     return list(COLUMNS) + [(field, field[len(FRAMEWORK_PREFIX):]) for field in frameworks]
 
 
+def _css(record, key, drift):
+    """The CSS classes of a cell: its field (``framework`` for every framework), ``drift``, ``reboot-pending``."""
+    classes = ["framework" if key.startswith(FRAMEWORK_PREFIX) else key]
+    if drift:
+        classes.append("drift")
+    if key == "reboot" and record["reboot_required"]:
+        classes.append("reboot-pending")
+    return " ".join(classes)
+
+
+def _majority_text(majority, label="majority "):
+    return "tie, no majority" if majority is None else label + str(majority)
+
+
 def rows(report, table):
-    """[(record, [(key, text, drift, majority)])] of a group's table."""
+    """[(record, [(key, text, drift, css classes, tooltip or None)])] of a group's table."""
     records = dict((record["host"], record) for record in report["hosts"])
-    columns = table_columns(table)
     out = []
     for host in table["hosts"]:
-        drifting = table["drift"].get(host, [])
-        out.append((records[host], [(key, cell(records[host], key), key in drifting,
-                                     table["majority"].get(key)) for key, _title in columns]))
+        record, drifting = records[host], table["drift"].get(host, [])
+        out.append((record, [(key, cell(record, key), key in drifting, _css(record, key, key in drifting),
+                              _majority_text(table["majority"].get(key), "group majority: ") if key in drifting else None)
+                             for key, _title in table_columns(table)]))
     return out
 
 
@@ -113,9 +127,8 @@ def render_markdown(report):
     if report["drift"]:
         out += ["", "## Drift (differs from the group's majority)", ""]
         for entry in report["drift"]:
-            majority = "tie, no majority" if entry["majority"] is None else "majority %s" % entry["majority"]
             out.append(md_escape("- %s / %s: %s %s (%s)" % (entry["group"], entry["host"], entry["field"],
-                                                             entry["value"], majority)))
+                                                            entry["value"], _majority_text(entry["majority"]))))
     for entry in report["problems"]["unhealthy"]:
         out.append(md_escape("- unhealthy: %s %s: %s" % (entry["host"], entry["gpu"], ", ".join(entry["failing"]))))
     for entry in report["problems"]["reboots"]:
@@ -126,7 +139,7 @@ def render_markdown(report):
                 _md_row([title for _key, title in columns]), _md_row(["---"] * len(columns))]
         for _record, cells in rows(report, table):
             out.append(_md_row([("**%s** !" % md_escape(text)) if drift else md_escape(text)
-                                for _key, text, drift, _majority in cells]))
+                                for _key, text, drift, _css, _title in cells]))
     return "\n".join(out) + "\n"
 
 
@@ -180,8 +193,8 @@ _HTML = """<!DOCTYPE html>
 <table class="group" data-group="{{ table.name }}">
 <tr>{% for key, title in columns %}<th>{{ title }}</th>{% endfor %}</tr>
 {% for record, cells in table_rows %}<tr data-host="{{ record.host }}"{% if record.healthy is false %} class="unhealthy"{% endif %}>
-{% for key, text, drift, majority in cells %}<td data-field="{{ key }}" class="{{ 'framework' if key.startswith(prefix) else key }}{{ ' drift' if drift }}{{ ' reboot-pending' if key == 'reboot' and record.reboot_required }}"
-{%- if drift %} title="{{ 'tie, no majority' if majority is none else 'group majority: ' ~ majority }}"{% endif %}>{{ text }}
+{% for key, text, drift, css, title in cells %}<td data-field="{{ key }}" class="{{ css }}"
+{%- if title %} title="{{ title }}"{% endif %}>{{ text }}
 {%- if key == 'host' and record.simulated %} <span class="simulated">(simulated)</span>{% endif %}</td>
 {% endfor %}</tr>
 {% endfor %}</table>
@@ -196,4 +209,4 @@ def render_html(report):
     groups = [(table, table_columns(table), rows(report, table)) for table in report["groups"]]
     models = sorted(report["summary"]["gpus_by_model"].items(), key=lambda pair: (-pair[1], pair[0]))
     return env.from_string(_HTML).render(css=_CSS, report=report, summary=summary_lines(report), models=models,
-                                         groups=groups, prefix=FRAMEWORK_PREFIX)
+                                         groups=groups)
