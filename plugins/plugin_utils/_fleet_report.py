@@ -262,8 +262,8 @@ def build_report(raws, groups=None):
         members = [record for record in records if name in record["groups"]]
         if members:
             tables.append(group_table(name, members))
-    drift = [{"group": table["name"], "host": host, "field": field,
-              "value": field_value(next(r for r in records if r["host"] == host), field),
+    by_host = dict((record["host"], record) for record in records)
+    drift = [{"group": table["name"], "host": host, "field": field, "value": field_value(by_host[host], field),
               "majority": table["majority"][field]}
              for table in tables for host in table["hosts"] for field in table["drift"].get(host, [])]
     problems = {

@@ -34,16 +34,26 @@ def _health(record):
     return "; ".join("%s: %s" % (entry["gpu"], ", ".join(entry["failing"])) for entry in record["unhealthy_gpus"])
 
 
+def _models(record):
+    return ", ".join("%d x %s" % (record["gpus_by_model"][name], name) for name in record["models"]) or NONE
+
+
+def _reboot(record):
+    return "pending: " + "; ".join(record["reboot_reasons"]) if record["reboot_required"] else NONE
+
+
+def _storage(record):
+    return ", ".join(record["storage"]) or NONE
+
+
+# Cells that are not one field's value as it is.
+FORMATTERS = {"models": _models, "health": _health, "reboot": _reboot, "storage": _storage}
+
+
 def cell(record, key):
     """The text of one cell of a host's row."""
-    if key == "models":
-        return ", ".join("%d x %s" % (record["gpus_by_model"][name], name) for name in record["models"]) or NONE
-    if key == "health":
-        return _health(record)
-    if key == "reboot":
-        return "pending: " + "; ".join(record["reboot_reasons"]) if record["reboot_required"] else NONE
-    if key == "storage":
-        return ", ".join(record["storage"]) or NONE
+    if key in FORMATTERS:
+        return FORMATTERS[key](record)
     value = field_value(record, key)
     return NONE if value is None else str(value)
 
@@ -80,10 +90,14 @@ def rows(report, table):
     return out
 
 
+def ordered(mapping):
+    """[(value, count)] of {value: count}, most common first, then by value."""
+    return sorted(mapping.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
 def counts(mapping):
     """'2 x 590.48.01, 1 x 610.57.04' from {value: count}, most common first, then by value."""
-    pairs = sorted(mapping.items(), key=lambda pair: (-pair[1], pair[0]))
-    return ", ".join("%d x %s" % (count, value) for value, count in pairs) or NONE
+    return ", ".join("%d x %s" % (count, value) for value, count in ordered(mapping)) or NONE
 
 
 # (key of the summary, label) in the order shown; counters are {value: hosts} maps, the others plain numbers.
@@ -207,6 +221,6 @@ def render_html(report):
     """The report as one self-contained HTML page; drifting cells have the class ``drift``."""
     env = Environment(autoescape=True, keep_trailing_newline=True)
     groups = [(table, table_columns(table), rows(report, table)) for table in report["groups"]]
-    models = sorted(report["summary"]["gpus_by_model"].items(), key=lambda pair: (-pair[1], pair[0]))
+    models = ordered(report["summary"]["gpus_by_model"])
     return env.from_string(_HTML).render(css=_CSS, report=report, summary=summary_lines(report), models=models,
                                          groups=groups)

@@ -138,11 +138,11 @@ def test_runtime(status, expected):
 
 
 @pytest.mark.parametrize("value, expected", [
-    ([{"framework": "torch", "version": "2.7.1", "build": "cu128"},
+    ([{"framework": "none", "version": "1"}, {"framework": "tensorflow"}, {"version": "1.0"}, "junk",
+      {"framework": "torch", "version": "2.7.1", "build": "cu128"},
       {"framework": "torch", "version": "2.5.1", "build": "cu124"},
       {"framework": "torch", "version": "2.7.1", "build": "cu128"},
-      {"framework": "jax", "version": "0.6.2"},
-      {"framework": "none", "version": "1"}, {"framework": "tensorflow"}, {"version": "1.0"}, "junk"],
+      {"framework": "jax", "version": "0.6.2"}],
      {"torch": "2.5.1 (cu124), 2.7.1 (cu128)", "jax": "0.6.2"}),
     ({"envs": [{"framework": "jax", "version": "0.6.2", "build": ""}]}, {"jax": "0.6.2"}),
     ({"other": []}, {}),
@@ -154,7 +154,7 @@ def test_frameworks(value, expected):
 
 
 @pytest.mark.parametrize("value, expected", [
-    ([{"path": "/scratch", "fstype": "ext4"}, {"mount_point": "/data"}, {"fstype": "nfs4"}, "junk"],
+    ([{"fstype": "nfs4"}, "junk", {"path": "/scratch", "fstype": "ext4"}, {"mount_point": "/data"}],
      ["/scratch (ext4)", "/data"]),
     ({"mounts": [{"path": "/mnt/s3", "fstype": "fuse.s3fs"}]}, ["/mnt/s3 (fuse.s3fs)"]),
     ({"other": 1}, []),
@@ -169,12 +169,19 @@ def test_unhealthy_gpus_nvidia_amd_and_node_checks():
               "gpus": [{"index": 0, "name": "NVIDIA H100", "healthy": True, "failing": []},
                        {"index": 1, "name": "NVIDIA H100", "healthy": False, "failing": ["ecc", "row_remap"]},
                        {"index": 0, "vendor": "amd", "name": "MI300X", "healthy": False, "failing": ["pcie_link"]},
-                       {"index": 2, "name": "NVIDIA H100"}]}
+                       {"index": 2, "name": "NVIDIA H100"}, {"index": 3, "name": "NVIDIA H100", "healthy": 0}]}
     record = fr.host_record({"host": "n", "health": health})
     assert (record["healthy"], record["unhealthy_gpus"]) == (False, [
         {"gpu": "gpu1", "name": "NVIDIA H100", "failing": ["ecc", "row_remap"]},
         {"gpu": "amd0", "name": "MI300X", "failing": ["pcie_link"]},
         {"gpu": "node", "name": None, "failing": ["xid_unlisted_gpu"]}])
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, None), ("", None), ([], None), ({}, None), (0, "0"), (13.1, "13.1"), ("590", "590"), (["a"], "['a']"),
+])
+def test_text(value, expected):
+    assert fr._text(value) == expected
 
 
 def test_a_health_verdict_that_is_not_a_bool_is_unknown():

@@ -170,8 +170,8 @@ def test_html_summary_cells_carry_their_json_key():
         "runtimes": "1 x docker, 1 x docker 27.5.1", "framework:torch": "1 x 2.7.1 (cu128)", "hosts_drifting": "3",
         "unhealthy_gpus": "1", "reboots_pending": "1", "hosts_without_gpu_facts": "login1",
     }
-    models = dict((attrs["data-model"], text) for attrs, text in _page().cells if "data-model" in attrs)
-    assert models == {"NVIDIA H100 80GB HBM3": "4", "GPU " + EVIL: "1"}
+    models = [(attrs["data-model"], text) for attrs, text in _page().cells if "data-model" in attrs]
+    assert models == [("NVIDIA H100 80GB HBM3", "4"), ("GPU " + EVIL, "1")]
 
 
 def test_html_classes_of_the_unhealthy_row_reboot_and_framework_cells():
@@ -180,10 +180,13 @@ def test_html_classes_of_the_unhealthy_row_reboot_and_framework_cells():
     assert [(attrs["data-host"], attrs.get("class")) for attrs in rows] == [
         ("a", None), ("b", None), ("c|" + EVIL, "unhealthy"), ("login1", None)]
     classes = [(attrs["data-field"], attrs["class"]) for attrs, _text in page.cells
-               if attrs.get("data-field") in ("reboot", "framework:torch")]
-    assert classes == [("reboot", "reboot"), ("framework:torch", "framework"), ("reboot", "reboot"),
-                       ("framework:torch", "framework"), ("reboot", "reboot reboot-pending"),
-                       ("framework:torch", "framework"), ("reboot", "reboot")]
+               if attrs.get("data-field") in ("reboot", "runtime", "storage", "framework:torch")]
+    assert classes == [
+        ("runtime", "runtime drift"), ("storage", "storage"), ("reboot", "reboot"), ("framework:torch", "framework"),
+        ("runtime", "runtime drift"), ("storage", "storage"), ("reboot", "reboot"), ("framework:torch", "framework"),
+        ("runtime", "runtime"), ("storage", "storage"), ("reboot", "reboot reboot-pending"),
+        ("framework:torch", "framework"),
+        ("runtime", "runtime"), ("storage", "storage"), ("reboot", "reboot")]
 
 
 def test_html_tables_and_the_simulated_label():
@@ -207,5 +210,15 @@ def test_html_drift_unhealthy_and_reboot_tables():
                                             "module 590 loaded"]
 
 
-def test_html_is_the_same_for_the_same_fleet():
-    assert render.render_html(build_report(RAWS)) == render.render_html(build_report(list(RAWS)))
+def test_html_is_the_same_for_the_same_fleet_and_ends_with_a_newline():
+    html = render.render_html(build_report(RAWS))
+    assert html == render.render_html(build_report(list(RAWS)))
+    assert html[-8:] == "</html>\n"
+
+
+@pytest.mark.parametrize("mapping, expected", [
+    ({"b": 1, "a": 1, "c": 3}, [("c", 3), ("a", 1), ("b", 1)]),
+    ({}, []),
+])
+def test_ordered(mapping, expected):
+    assert render.ordered(mapping) == expected
