@@ -122,14 +122,16 @@ def test_fleet_report_through_ansible_runner(node, tmp_path):
     runner, events, artifacts = run_job(tmp_path, "playbooks/fleet_report.yml", {"fleet_report_dir": str(report)})
     assert (runner.status, runner.rc) == ("successful", 0), (artifacts / "stdout").read_text()
     assert task_starts(events) == [
-        "Fail when the host pattern matches no host", "Discover the GPUs", "Collect one row per host",
-        "Create the report directory", "Write the report as JSON", "Write the report as Markdown", "Show the summary"]
+        "Fail when the host pattern matches no host", "Discover the GPUs", "Build the report from the hosts' variables",
+        "Create the report directory", "Write the report as JSON", "Write the report as Markdown",
+        "Write the report as HTML", "Show the summary"]
     assert [r["host"] for r in results(events, "runner_on_ok", "Discover the GPUs")] == [NODE]
     summary = results(events, "runner_on_ok", "Show the summary")[0]["res"]["msg"]
-    assert summary == {"hosts": 1, "gpus": 0, "drivers": [], "report": str(report / "fleet.md")}
-    assert json.loads((report / "fleet.json").read_text()) == [{
-        "host": NODE, "gpu_count": 0, "models": [], "driver": None, "cuda": None, "kernel_module": None,
-        "driver_loaded": False, "nvswitch_count": 0}]
+    assert summary == {"hosts": 1, "gpus": 0, "drivers": [], "hosts_drifting": 0, "unhealthy_gpus": 0,
+                       "reboots_pending": 0, "report": str(report / "fleet.md"), "html": str(report / "fleet.html")}
+    written = json.loads((report / "fleet.json").read_text())["hosts"]
+    assert [(r["host"], r["gpu_count"], r["models"], r["driver"], r["cuda"], r["kernel_module"], r["driver_loaded"],
+             r["nvswitch_count"]) for r in written] == [(NODE, 0, [], None, None, None, False, 0)]
     stats = [e["event_data"] for e in events if e["event"] == "playbook_on_stats"]
     assert (stats[0]["failures"], sorted(stats[0]["changed"])) == ({}, ["localhost"])
     check_artifacts(artifacts, events, "playbooks/fleet_report.yml", False)

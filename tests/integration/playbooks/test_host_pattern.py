@@ -69,6 +69,26 @@ def test_fleet_report_writes_into_the_working_directory_by_default(tmp_path):
     proc, report = run_playbook(tmp_path, "fleet_report", GPU_GROUP)
     assert proc.returncode == 0, proc.stderr
     written = json.loads((tmp_path / "mlinfra-fleet-report" / "fleet.json").read_text())
-    assert [row["host"] for row in written] == ["node1"]
+    assert [row["host"] for row in written["hosts"]] == ["node1"]
     summary = report["plays"][2]["tasks"][-1]["hosts"]["localhost"]["msg"]
-    assert summary["report"] == str(tmp_path / "mlinfra-fleet-report" / "fleet.md")
+    assert (summary["report"], summary["html"]) == (str(tmp_path / "mlinfra-fleet-report" / "fleet.md"),
+                                                    str(tmp_path / "mlinfra-fleet-report" / "fleet.html"))
+    assert sorted(os.listdir(str(tmp_path / "mlinfra-fleet-report"))) == ["fleet.html", "fleet.json", "fleet.md"]
+
+
+@pytest.mark.integration
+def test_fleet_report_in_check_mode_writes_nothing(tmp_path):
+    proc, report = run_playbook(tmp_path, "fleet_report", GPU_GROUP, "--check")
+    assert proc.returncode == 0, proc.stderr
+    assert report["stats"]["localhost"]["failures"] == 0
+    assert not (tmp_path / "mlinfra-fleet-report").exists()
+
+
+@pytest.mark.integration
+def test_fleet_report_refuses_an_unknown_source(tmp_path):
+    proc, report = run_playbook(tmp_path, "fleet_report", GPU_GROUP, "-e", '{"fleet_report_sources": {"envs": "x"}}')
+    assert proc.returncode == 2, proc.stderr
+    assert task_result(report, 2, 0, "localhost")["msg"] == (
+        "fleet_report: unknown source 'envs'; known: container_runtime, cuda_toolkit, frameworks, health, "
+        "nvidia_driver, reboot, storage")
+    assert not (tmp_path / "mlinfra-fleet-report").exists()
