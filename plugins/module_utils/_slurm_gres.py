@@ -11,7 +11,8 @@ From the GPU facts (mlinfra.gpu.gpu_facts), the CPU topology read from sysfs and
   ``MultipleFiles=`` line per MIG device, typed by its profile; or ``AutoDetect=nvml`` with typed lines that NVML
   completes with cores and NVLink ``Links=``);
 - the node's ``Gres=`` value (``gpu:h100:8``; ``gpu:1g.20gb:4,gpu:a100:3`` with MIG on one GPU of four);
-- the slurm.conf line for config-less clusters;
+- the slurm.conf line and the controller's gres.conf lines for config-less clusters (slurmd then reads both
+  from the controller);
 - the comparison with what the controller expects (``scontrol show node``), refused with the node, both values and
   what to change.
 
@@ -144,14 +145,15 @@ def plan(facts, node_name, autodetect="off", numa_cpus=None, topology=None, mig=
     """The node's GPU description for Slurm.
 
     ``facts``: ansible_facts.gpu; ``numa_cpus``: {numa node: cpulist text}; ``topology``: {cpu: (package, core)};
-    ``mig``: mig_devices(); ``minors``: parse_mig_minors(). Returns {gpus, gres, gres_conf (lines), slurm_conf_line}.
+    ``mig``: mig_devices(); ``minors``: parse_mig_minors(). Returns {gpus, gres, gres_conf (lines of the node's own
+    file), gres_conf_configless (the same with ``NodeName=``, for the controller's gres.conf), slurm_conf_line}.
     ``gpus`` is 0 and the rest empty on a host without NVIDIA GPU.
     """
     if autodetect not in AUTODETECT:
         raise GresError("autodetect must be one of %s, got %r" % (", ".join(AUTODETECT), autodetect))
     devices = _nvidia(facts)
     if not devices:
-        return {"gpus": 0, "gres": "", "gres_conf": [], "slurm_conf_line": ""}
+        return {"gpus": 0, "gres": "", "gres_conf": [], "gres_conf_configless": [], "slurm_conf_line": ""}
     lines = ["AutoDetect=nvml"] if autodetect == "nvml" else []
     types = []
     for device in devices:
@@ -170,6 +172,7 @@ def plan(facts, node_name, autodetect="off", numa_cpus=None, topology=None, mig=
         lines.append(line + (" Cores=%s" % cores if cores else ""))
     gres = _count_types(types)
     return {"gpus": len(types), "gres": gres, "gres_conf": lines,
+            "gres_conf_configless": ["NodeName=%s %s" % (node_name, line) for line in lines],
             "slurm_conf_line": "NodeName=%s Gres=%s" % (node_name, gres)}
 
 

@@ -95,6 +95,14 @@ gres_conf:
   type: list
   elements: str
   sample: ["Name=gpu Type=h100 File=/dev/nvidia0 Cores=0-47"]
+gres_conf_configless:
+  description:
+    - The same lines with C(NodeName=<node>) first, for the controller's C(gres.conf) of a config-less cluster
+      (slurmd then reads C(gres.conf) from the controller, not from the node).
+  returned: always
+  type: list
+  elements: str
+  sample: ["NodeName=gpu-01 Name=gpu Type=h100 File=/dev/nvidia0 Cores=0-47"]
 slurm_conf_line:
   description: The node's line for C(slurm.conf) (config-less clusters).
   returned: always

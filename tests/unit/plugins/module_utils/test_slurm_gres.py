@@ -64,6 +64,8 @@ def test_h100_x8_with_nvswitches():
         "gres": "gpu:h100:8",
         "gres_conf": ["Name=gpu Type=h100 File=/dev/nvidia%d Cores=%s" % (i, "0-55" if i < 4 else "56-111")
                       for i in range(8)],
+        "gres_conf_configless": ["NodeName=gpu-h100-01 Name=gpu Type=h100 File=/dev/nvidia%d Cores=%s"
+                                 % (i, "0-55" if i < 4 else "56-111") for i in range(8)],
         "slurm_conf_line": "NodeName=gpu-h100-01 Gres=gpu:h100:8",
     }
 
@@ -79,6 +81,7 @@ def test_l40s_x8_cores_per_numa_node():
 def test_nvml_autodetect_keeps_types_and_leaves_cores_and_links_to_nvml():
     result = g.plan(h100_x8(), "n1", autodetect="nvml", numa_cpus=H100_NUMA, topology=smt_topology(2, 56))
     assert result["gres_conf"][:2] == ["AutoDetect=nvml", "Name=gpu Type=h100 File=/dev/nvidia0"]
+    assert result["gres_conf_configless"][:2] == ["NodeName=n1 AutoDetect=nvml", "NodeName=n1 Name=gpu Type=h100 File=/dev/nvidia0"]
     assert len(result["gres_conf"]) == 9
 
 
@@ -93,7 +96,8 @@ def test_no_topology_no_cores():
 
 
 def test_no_gpu():
-    assert g.plan(build_facts([], []), "cpu-01") == {"gpus": 0, "gres": "", "gres_conf": [], "slurm_conf_line": ""}
+    assert g.plan(build_facts([], []), "cpu-01") == {"gpus": 0, "gres": "", "gres_conf": [], "gres_conf_configless": [],
+                                                     "slurm_conf_line": ""}
     assert g.plan({}, "cpu-01")["gpus"] == 0
 
 
@@ -138,6 +142,12 @@ def test_h100_mig_profiles_are_types():
             "Name=gpu Type=2g.20gb MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap30,/dev/nvidia-caps/nvidia-cap31",
             "Name=gpu Type=1g.10gb MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap84,/dev/nvidia-caps/nvidia-cap85",
             "Name=gpu Type=1g.10gb MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap93,/dev/nvidia-caps/nvidia-cap94",
+        ],
+        "gres_conf_configless": [
+            "NodeName=gpu-mig-01 Name=gpu Type=3g.40gb MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap21,/dev/nvidia-caps/nvidia-cap22",
+            "NodeName=gpu-mig-01 Name=gpu Type=2g.20gb MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap30,/dev/nvidia-caps/nvidia-cap31",
+            "NodeName=gpu-mig-01 Name=gpu Type=1g.10gb MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap84,/dev/nvidia-caps/nvidia-cap85",
+            "NodeName=gpu-mig-01 Name=gpu Type=1g.10gb MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap93,/dev/nvidia-caps/nvidia-cap94",
         ],
         "slurm_conf_line": "NodeName=gpu-mig-01 Gres=gpu:3g.40gb:1,gpu:2g.20gb:1,gpu:1g.10gb:2",
     }
