@@ -200,8 +200,10 @@ def _items(gres_text, where):
         raise GresError("cannot read %s Gres=%s: %s" % (where, gres_text, e))
 
 
-def compare(node_name, controller_gres, node_gres):
-    """None when the controller's Gres= (``scontrol show node``) fits the node's, else the refusal message.
+def compare(node_name, controller_gres, node_gres, reason=""):
+    """None when the controller's Gres= (``scontrol show node``) fits the node's and the controller has not drained
+    the node for its GRES (a reason starting ``gres/``, as slurmctld writes when a node registers fewer GPUs than
+    slurm.conf gives it); else the refusal message.
 
     Other GRES (``nic``, ``mps``) and socket/index details in parentheses are ignored (and kept in the suggested
     line). A controller that counts untyped GPUs (``gpu:8``) fits typed GPUs of the same total.
@@ -209,16 +211,17 @@ def compare(node_name, controller_gres, node_gres):
     controller = _items(controller_gres, "the controller's")
     wanted = _gpu_types(controller)
     have = _gpu_types(_items(node_gres, "the node's"))
-    if wanted == have:
-        return None
-    if list(wanted) == [None] and wanted[None] == sum(have.values()):
+    drained = reason if (reason or "").startswith("gres/") else ""
+    fits = wanted == have or (list(wanted) == [None] and wanted[None] == sum(have.values()))
+    if fits and not drained:
         return None
     others = ["%s:%s:%d" % (i["name"], i["type"], i["count"]) if i["type"] else "%s:%d" % (i["name"], i["count"])
               for i in controller if i["name"] != "gpu"]
     suggested = ",".join(([node_gres] if node_gres else []) + others) or "(null)"
-    return ("slurm_gpu_node: node %s: the controller expects Gres=%s but the node has Gres=%s; set the node's Gres= "
+    return ("slurm_gpu_node: node %s: the controller expects Gres=%s%s but the node has Gres=%s; set the node's Gres= "
             "in slurm.conf to %s (NodeName=%s Gres=%s) and run 'scontrol reconfigure', or correct the node's GPUs"
-            % (node_name, controller_gres or "(null)", node_gres or "(null)", suggested, node_name, suggested))
+            % (node_name, controller_gres or "(null)", " and drained the node (%s)" % drained if drained else "",
+               node_gres or "(null)", suggested, node_name, suggested))
 
 
 def read_cpu_inputs(read, list_dir, sysfs_root, numa_nodes):

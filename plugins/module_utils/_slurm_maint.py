@@ -116,13 +116,13 @@ def wait_message(name, jobs, timeout):
             "(timeout) or end the jobs" % (name, len(jobs), timeout, jobs_text(jobs)))
 
 
-def wait_for_jobs(read_jobs, timeout, interval, sleep, clock):
-    """Poll ``read_jobs()`` until it returns no job or ``timeout`` seconds pass; returns (jobs left, polls)."""
+def wait_until(read, done, timeout, interval, sleep, clock):
+    """Call ``read()`` until ``done(answer)`` or ``timeout`` seconds pass; returns (last answer, number of reads)."""
     start = clock()
     polls = 0
     while True:
-        jobs = read_jobs()
+        answer = read()
         polls += 1
-        if not jobs or clock() - start + interval > timeout:
-            return jobs, polls
+        if done(answer) or clock() - start + interval > timeout:
+            return answer, polls
         sleep(interval)

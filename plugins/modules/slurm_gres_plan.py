@@ -21,7 +21,7 @@ description:
   - A GPU with MIG on gives one C(MultipleFiles=) line per MIG device, typed by its profile (C(1g.20gb)), with the
     GPU's device file and the two capability device files (C(/dev/nvidia-caps/nvidia-capN), minors from
     C(/proc/driver/nvidia-caps/mig-minors)); the MIG devices are read from C(nvidia-smi -L) and C(nvidia-smi).
-  - With O(autodetect=nvml) the lines start with C(AutoDetect=nvml) and carry no C(Cores=): NVML adds cores and
+  - With O(autodetect=nvml) the lines start with C(AutoDetect=nvml) and carry no C(Cores=); NVML adds cores and
     NVLink C(Links=).
   - Only reads; a host without NVIDIA GPU gives RV(gpus=0). Non-NVIDIA GPUs and GPUs without a model token are
     refused.

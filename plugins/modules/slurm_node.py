@@ -15,9 +15,10 @@ version_added: 0.1.0
 description:
   - Runs C(scontrol) and C(squeue) where they reach the controller (the node itself, or a login/controller host
     with C(delegate_to)).
-  - O(state=info) reads the node (C(scontrol show node -o)); with O(expected_gres) it fails when the controller's
-    C(Gres=) does not fit, naming the node, both values and the line to put in slurm.conf.
-  - O(state=drained) drains the node with a reason that starts with C(mlinfra.gpu maintenance by <who>: <why>), then
+  - O(state=info) reads the node (C(scontrol show node -o)); with O(expected_gres) it waits (at most O(timeout)
+    seconds, for a slurmd that was just restarted to register) until the controller's C(Gres=) fits and the controller
+    has not drained the node for its GRES, else fails naming the node, both values and the line to put in slurm.conf.
+  - O(state=drained) drains the node with a reason that starts with C(mlinfra.gpu maintenance by <who>) followed by the reason, then
     (O(wait_jobs)) waits until its running jobs end; after O(timeout) seconds it fails naming the jobs still
     running; the node stays drained. A node someone else drained is not touched and keeps its reason
     (RV(drained_by=user)).
@@ -55,7 +56,7 @@ options:
     type: bool
     default: true
   timeout:
-    description: Seconds to wait for running jobs.
+    description: Seconds to wait for running jobs (O(state=drained)) or for the controller's C(Gres=) to fit (O(state=info)).
     type: int
     default: 3600
   poll:
@@ -119,7 +120,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mlinfra.gpu.plugins.module_utils._slurm_gres import GresError, compare
 from ansible_collections.mlinfra.gpu.plugins.module_utils._slurm_maint import (
     MaintError, decide, drain_reason, failure_reason, node_from_show, parse_jobs, squeue_argv, update_argv,
-    wait_for_jobs, wait_message)
+    wait_message, wait_until)
 
 _ENV = {"LANG": "C", "LC_ALL": "C"}
 
@@ -150,9 +151,12 @@ def _execute(module, slurm):
     node = slurm.node(name)
     if p["state"] == "info":
         if p["expected_gres"] is not None:
-            problem = compare(name, node["gres"], p["expected_gres"])
-            if problem:
-                module.fail_json(msg=problem, node=node)
+            def problem(n):
+                return compare(name, n["gres"], p["expected_gres"], n["reason"])
+            node, _polls = wait_until(lambda: slurm.node(name), lambda n: problem(n) is None, p["timeout"], p["poll"],
+                                      time.sleep, time.monotonic)
+            if problem(node):
+                module.fail_json(msg=problem(node), node=node)
         return dict(changed=False, node=node, drained_by=decide(node, "resumed")["drained_by"])
     plan = decide(node, p["state"])
     if plan["action"] and not module.check_mode:
@@ -163,7 +167,8 @@ def _execute(module, slurm):
     if p["state"] == "drained":
         jobs = []
         if p["wait_jobs"] and not module.check_mode:
-            jobs, _polls = wait_for_jobs(lambda: slurm.jobs(name), p["timeout"], p["poll"], time.sleep, time.monotonic)
+            jobs, _polls = wait_until(lambda: slurm.jobs(name), lambda jobs: not jobs, p["timeout"], p["poll"], time.sleep,
+                                      time.monotonic)
         result["jobs"] = jobs
         if jobs:
             module.fail_json(msg=wait_message(name, jobs, p["timeout"]), **result)

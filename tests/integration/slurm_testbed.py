@@ -4,6 +4,7 @@ container for the slurm_gpu_node role and the maintenance playbooks): free ports
 reverse order, where the Slurm daemons run (this machine or a container), the container test bed, and the rule that a
 missing prerequisite skips on a developer's machine but fails in CI."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -117,3 +118,16 @@ def cannot_run(reason):
 def testbed(script, timeout):
     return subprocess.run(["bash", "-c", ". %s; %s" % (TESTBED, script)], capture_output=True, text=True, timeout=timeout,
                           check=False)
+
+
+def require_testbed(version, what):
+    """Skip (or fail in CI) unless the container test bed can run; build the Debian ``version`` image if needed."""
+    if os.environ.get("MLINFRA_SKIP_CONTAINERS"):
+        pytest.skip("MLINFRA_SKIP_CONTAINERS is set")
+    if not os.path.exists(TESTBED) or not shutil.which("docker"):
+        cannot_run("%s needs the container test bed (tests/containers/testbed.sh) and docker" % what)
+    if os.geteuid() != 0:
+        cannot_run("%s needs root (docker, bind-mounted work directory)" % what)
+    proc = testbed("ensure_docker && ensure_apt_cache && ensure_images %s" % version, timeout=1800)
+    if proc.returncode != 0:
+        pytest.fail("container test bed is not usable: %s" % (proc.stderr[-2000:]))

@@ -16,7 +16,7 @@ import tempfile
 import urllib.request
 
 import pytest
-from slurm_testbed import TESTBED, Services, SlurmNodeHost, as_user, cannot_run, free_port, testbed, wait_for
+from slurm_testbed import Services, SlurmNodeHost, as_user, cannot_run, free_port, require_testbed, testbed, wait_for
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
@@ -218,15 +218,7 @@ def slurm_cluster():
 def slurm_cluster_2411():
     """Slurm 24.11 from Debian 13's packages, in a systemd container of the test bed (tests/containers/testbed.sh,
     image mlinfra/debian:13-systemd, --network host); the daemons run in it, the plugin runs here."""
-    if os.environ.get("MLINFRA_SKIP_CONTAINERS"):
-        pytest.skip("MLINFRA_SKIP_CONTAINERS is set")
-    if not os.path.exists(TESTBED) or not shutil.which("docker"):
-        cannot_run("Slurm 24.11 integration needs the container test bed (tests/containers/testbed.sh) and docker")
-    if os.geteuid() != 0:
-        cannot_run("Slurm 24.11 integration needs root (docker, bind-mounted work directory)")
-    proc = testbed("ensure_docker && ensure_apt_cache && ensure_images 13", timeout=1800)
-    if proc.returncode != 0:
-        pytest.fail("container test bed is not usable: %s" % (proc.stderr[-2000:]))
+    require_testbed(13, "Slurm 24.11 integration")
     d = tempfile.mkdtemp(prefix="mlinfra-slurm2411-", dir="/var/tmp")  # Debian 13 mounts a tmpfs on /tmp
     os.chmod(d, 0o755)
     name = "mlinfra-inventory-slurm2411-%d" % os.getpid()

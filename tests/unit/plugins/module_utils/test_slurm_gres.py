@@ -341,3 +341,19 @@ def test_compare_unreadable_gres():
     with pytest.raises(g.GresError) as err:
         g.compare("n", "gpu:a100:1", "gpu:a:b:c")
     assert str(err.value) == "cannot read the node's Gres=gpu:a:b:c: cannot read the count in GRES item 'gpu:a:b:c'"
+
+
+# the reason slurmctld 22.05 gave the node of tests/integration/slurm_node when slurm.conf said gpu:l40s:8 and the
+# node registered its H100 gres.conf (tests/unit/fixtures/slurm/SOURCES.md)
+GRES_DRAIN = "gres/gpu:l40s count too low (0 < 8)"
+
+
+def test_compare_a_node_the_controller_drained_for_its_gres():
+    assert g.compare("n", "gpu:h100:8(S:0-1)", "gpu:l40s:8", GRES_DRAIN) == (
+        "slurm_gpu_node: node n: the controller expects Gres=gpu:h100:8(S:0-1) and drained the node (gres/gpu:l40s count "
+        "too low (0 < 8)) but the node has Gres=gpu:l40s:8; set the node's Gres= in slurm.conf to gpu:l40s:8 "
+        "(NodeName=n Gres=gpu:l40s:8) and run 'scontrol reconfigure', or correct the node's GPUs")
+    assert g.compare("n", "gpu:l40s:8(S:0-1)", "gpu:l40s:8", GRES_DRAIN) is not None
+    assert g.compare("n", "gpu:l40s:8(S:0-1)", "gpu:l40s:8", "bad dimm") is None
+    assert g.compare("n", "gpu:l40s:8(S:0-1)", "gpu:l40s:8", "") is None
+    assert g.compare("n", "gpu:l40s:8(S:0-1)", "gpu:l40s:8", None) is None

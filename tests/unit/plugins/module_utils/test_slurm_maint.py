@@ -110,8 +110,8 @@ def test_our_reasons_are_recognised_as_ours():
 def test_argv():
     assert m.update_argv("/usr/bin/scontrol", "gpu-01", "drain", "mlinfra.gpu maintenance by a: b") == [
         "/usr/bin/scontrol", "update", "NodeName=gpu-01", "State=DRAIN", "Reason=mlinfra.gpu maintenance by a: b"]
-    assert m.update_argv("scontrol", "gpu-01", "fail", "r") == ["scontrol", "update", "NodeName=gpu-01", "State=DRAIN",
-                                                                 "Reason=r"]
+    assert m.update_argv("scontrol", "gpu-01", "fail", "r") == [
+        "scontrol", "update", "NodeName=gpu-01", "State=DRAIN", "Reason=r"]
     assert m.update_argv("scontrol", "gpu-01", "resume") == ["scontrol", "update", "NodeName=gpu-01", "State=RESUME"]
     assert m.squeue_argv("squeue", "gpu-01") == [
         "squeue", "--noheader", "--nodelist=gpu-01", "--states=RUNNING,COMPLETING,CONFIGURING,SUSPENDED,STOPPED",
@@ -155,22 +155,22 @@ class Clock(object):
 def test_wait_until_the_jobs_end():
     clock = Clock()
     answers = [["j1"], ["j1"], []]
-    jobs, polls = m.wait_for_jobs(lambda: answers.pop(0), 60, 10, clock.sleep, clock)
+    jobs, polls = m.wait_until(lambda: answers.pop(0), lambda jobs: not jobs, 60, 10, clock.sleep, clock)
     assert (jobs, polls, clock.sleeps) == ([], 3, [10, 10])
 
 
 def test_wait_gives_up_at_the_timeout():
     clock = Clock()
-    jobs, polls = m.wait_for_jobs(lambda: ["j1"], 30, 10, clock.sleep, clock)
+    jobs, polls = m.wait_until(lambda: ["j1"], lambda jobs: not jobs, 30, 10, clock.sleep, clock)
     assert (jobs, polls, clock.sleeps) == (["j1"], 4, [10, 10, 10])
 
 
 def test_wait_with_no_job_does_not_sleep():
     clock = Clock()
-    assert m.wait_for_jobs(lambda: [], 0, 10, clock.sleep, clock) == ([], 1)
+    assert m.wait_until(lambda: [], lambda jobs: not jobs, 0, 10, clock.sleep, clock) == ([], 1)
     assert clock.sleeps == []
 
 
 def test_wait_timeout_zero_looks_once():
     clock = Clock()
-    assert m.wait_for_jobs(lambda: ["j"], 0, 10, clock.sleep, clock) == (["j"], 1)
+    assert m.wait_until(lambda: ["j"], lambda jobs: not jobs, 0, 10, clock.sleep, clock) == (["j"], 1)
