@@ -46,7 +46,7 @@ options:
   autodetect:
     description: V(off) writes every line, with C(Cores=); V(nvml) lets slurmd's NVML plugin complete them.
     type: str
-    choices: [off, nvml]
+    choices: ["off", nvml]
     default: "off"
   sysfs_root:
     description: Root of sysfs (NUMA CPU lists, CPU topology). For tests and rescue images.

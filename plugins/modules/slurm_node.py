@@ -15,7 +15,7 @@ version_added: 0.1.0
 description:
   - Runs C(scontrol) and C(squeue) where they reach the controller (the node itself, or a login/controller host
     with C(delegate_to)).
-  - O(state=info) reads the node (C(scontrol show node -o)); with O(expected_gres) it waits (at most O(timeout)
+  - Without O(state) it only reads the node (C(scontrol show node -o)); with O(expected_gres) it waits (at most O(timeout)
     seconds, for a slurmd that was just restarted to register) until the controller's C(Gres=) fits and the controller
     has not drained the node for its GRES, else fails naming the node, both values and the line to put in slurm.conf.
   - O(state=drained) drains the node with a reason that starts with C(mlinfra.gpu maintenance by <who>) followed by the reason, then
@@ -39,10 +39,9 @@ options:
     type: str
     required: true
   state:
-    description: What to do (see the description).
+    description: What to do (see the description); not set - only read the node.
     type: str
-    choices: [info, drained, resumed, failed]
-    default: info
+    choices: [drained, resumed, failed]
   who:
     description: Who drains (part of the reason), for example the user running the playbook.
     type: str
@@ -56,7 +55,7 @@ options:
     type: bool
     default: true
   timeout:
-    description: Seconds to wait for running jobs (O(state=drained)) or for the controller's C(Gres=) to fit (O(state=info)).
+    description: Seconds to wait for running jobs (O(state=drained)) or for the controller's C(Gres=) to fit (O(expected_gres)).
     type: int
     default: 3600
   poll:
@@ -64,7 +63,7 @@ options:
     type: int
     default: 10
   expected_gres:
-    description: With O(state=info), the node's own C(Gres=) (mlinfra.gpu.slurm_gres_plan) to compare.
+    description: Without O(state), the node's own C(Gres=) (mlinfra.gpu.slurm_gres_plan) to compare.
     type: str
   scontrol_path:
     description: Path of C(scontrol); searched on E(PATH) by default.
@@ -149,7 +148,7 @@ def _execute(module, slurm):
     p = module.params
     name = p["name"]
     node = slurm.node(name)
-    if p["state"] == "info":
+    if p["state"] is None:
         if p["expected_gres"] is not None:
             def problem(n):
                 return compare(name, n["gres"], p["expected_gres"], n["reason"])
@@ -179,7 +178,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="str", required=True),
-            state=dict(type="str", choices=["info", "drained", "resumed", "failed"], default="info"),
+            state=dict(type="str", choices=["drained", "resumed", "failed"]),
             who=dict(type="str", default="ansible"),
             reason=dict(type="str", default="maintenance"),
             wait_jobs=dict(type="bool", default=True),

@@ -69,8 +69,11 @@ def slurmd_pid(box):
 def wait_registered(box, want):
     """scontrol show node until slurmd has registered (the Gres= shows the socket of the cores: '(S:...)')."""
     from slurm_testbed import wait_for
-    return wait_for("node registered with %s" % want, lambda: (lambda n: n if n["gres"] == want else None)(box.show(box.name)),
-                    timeout=60, interval=1)
+
+    def registered():
+        node = box.show(box.name)
+        return node if node["gres"] == want else None
+    return wait_for("node registered with %s" % want, registered, timeout=60, interval=1)
 
 
 @pytest.fixture(scope="module")
