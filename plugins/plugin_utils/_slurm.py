@@ -24,7 +24,7 @@ from http.client import HTTPException, IncompleteRead
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
 from ansible_collections.mlinfra.gpu.plugins.plugin_utils._gpuhost import gpu_hostvars
-from ansible_collections.mlinfra.gpu.plugins.module_utils._slurm_text import (  # noqa: F401 pylint: disable=unused-import -- re-exported
+from ansible_collections.mlinfra.gpu.plugins.module_utils._slurm_text import (  # noqa: F401  pylint: disable=unused-import
     BASE_STATES, SlurmSourceError, gres_gpus, node_state, nodes_from_raw, parse_gres, parse_scontrol_oneliner)
 
 # Newest first: the REST client probes these when api_version is auto.

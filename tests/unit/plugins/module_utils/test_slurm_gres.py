@@ -357,3 +357,60 @@ def test_compare_a_node_the_controller_drained_for_its_gres():
     assert g.compare("n", "gpu:l40s:8(S:0-1)", "gpu:l40s:8", "bad dimm") is None
     assert g.compare("n", "gpu:l40s:8(S:0-1)", "gpu:l40s:8", "") is None
     assert g.compare("n", "gpu:l40s:8(S:0-1)", "gpu:l40s:8", None) is None
+
+
+# ---- edges (each kills a fault the tests above let through)
+
+def test_expand_cpulist_empty_part_in_the_middle():
+    assert g.expand_cpulist("1,,3") == [1, 3]
+
+
+def test_parse_mig_minors_ignores_lines_with_more_fields():
+    assert g.parse_mig_minors("gpu0/gi0/access 3 extra\ngpu0/gi1/access 12\n") == {"gpu0/gi1/access": 12}
+
+
+def test_the_first_non_nvidia_gpu_is_named():
+    with pytest.raises(g.GresError) as err:
+        g.plan({"devices": [{"index": 0, "vendor": "amd", "name": "first"}, {"index": 1, "vendor": "amd", "name": "second"}]}, "n")
+    assert str(err.value).startswith("GPU 0 (first, vendor amd)")
+
+
+def test_mig_device_without_compute_instance_id():
+    mig = [{"gpu": 0, "device": 0, "profile": "1g.10gb", "gi_id": 9, "ci_id": None}]
+    with pytest.raises(g.GresError) as err:
+        g.plan(facts([H100_MIG_ROW], [0]), "n", mig=mig, minors=g.parse_mig_minors(minors_text()))
+    assert str(err.value) == "MIG device 0 of GPU 0 (1g.10gb) has no GPU/compute instance id in nvidia-smi's table"
+
+
+def test_mig_devices_go_to_their_own_gpu():
+    rows = [dict(H100_MIG_ROW, index=str(i)) for i in range(2)]
+    minors = {"gpu%d/gi%d/access" % (gpu, gi): 100 + 10 * gpu + gi for gpu in (0, 1) for gi in (1, 2)}
+    minors.update(("gpu%d/gi%d/ci0/access" % (gpu, gi), 200 + 10 * gpu + gi) for gpu in (0, 1) for gi in (1, 2))
+    mig = [{"gpu": 1, "device": 0, "profile": "3g.40gb", "gi_id": 1, "ci_id": 0},
+           {"gpu": 0, "device": 0, "profile": "1g.10gb", "gi_id": 2, "ci_id": 0}]
+    result = g.plan(facts(rows, [0, 0]), "n", mig=mig, minors=minors)
+    assert result["gres_conf"] == [
+        "Name=gpu Type=1g.10gb MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap102,/dev/nvidia-caps/nvidia-cap202",
+        "Name=gpu Type=3g.40gb MultipleFiles=/dev/nvidia1,/dev/nvidia-caps/nvidia-cap111,/dev/nvidia-caps/nvidia-cap211"]
+
+
+def test_compare_other_gres_and_repeated_types():
+    assert g.compare("n", "gpu:a100:4,nic:mlx5:4,fpga:2", "gpu:a100:4") is None
+    assert g.compare("n", "gpu:a100:2,gpu:a100:2", "gpu:a100:4") is None
+    assert g.compare("n", "gpu:4", "gpu:h100:8") is not None
+    assert g.compare("n", "fpga:2,gpu:a100:4", "gpu:a100:8").endswith(
+        "set the node's Gres= in slurm.conf to gpu:a100:8,fpga:2 (NodeName=n Gres=gpu:a100:8,fpga:2) and run 'scontrol "
+        "reconfigure', or correct the node's GPUs")
+
+
+def test_read_cpu_inputs_skips_entries_that_are_not_cpus_and_cpus_without_core_id(tmp_path):
+    files = {"devices/system/cpu/cpu0/topology/physical_package_id": "0\n", "devices/system/cpu/cpu0/topology/core_id": "0\n",
+             "devices/system/cpu/cpu1/topology/physical_package_id": "0\n"}
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+
+    def read(path):
+        return open(path).read() if os.path.isfile(path) else None
+    numa, topology = g.read_cpu_inputs(read, lambda p: ["cpufreq", "cpu1", "cpu0"], str(tmp_path), [])
+    assert (numa, topology) == ({}, {0: (0, 0)})

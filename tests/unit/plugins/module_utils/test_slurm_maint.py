@@ -174,3 +174,41 @@ def test_wait_with_no_job_does_not_sleep():
 def test_wait_timeout_zero_looks_once():
     clock = Clock()
     assert m.wait_until(lambda: ["j"], lambda jobs: not jobs, 0, 10, clock.sleep, clock) == (["j"], 1)
+
+
+# ---- edges (each kills a fault the tests above let through)
+
+def test_node_from_show_needs_the_exact_name():
+    with pytest.raises(m.MaintError) as err:
+        m.node_from_show(ALL, "cpu-015")
+    assert str(err.value).startswith("scontrol does not show node cpu-015 (it showed: cpu-01, cpu-02, cpu-03, gpu-a100-01")
+
+
+@pytest.mark.parametrize("state", ["zzz", "g"])
+def test_decide_refuses_states_between_the_known_ones(state):
+    with pytest.raises(m.MaintError) as err:
+        m.decide(IDLE, state)
+    assert str(err.value) == "state must be drained, resumed or failed, got %r" % state
+
+
+def test_parse_jobs_blank_line_before_a_job():
+    assert m.parse_jobs("\n7|RUNNING|bob|x\n") == [{"id": "7", "state": "RUNNING", "user": "bob", "name": "x"}]
+
+
+def test_parse_jobs_long_line_is_cut_in_the_message():
+    with pytest.raises(m.MaintError) as err:
+        m.parse_jobs("x" * 300)
+    assert str(err.value) == "unexpected squeue line (expected %%i|%%T|%%u|%%j): '%s'" % ("x" * 200)
+
+
+def test_wait_measures_time_from_the_start():
+    clock = Clock()
+    clock.now = 10.0
+    reads = []
+
+    def read():
+        reads.append(1)
+        if len(reads) > 20:
+            raise AssertionError("the wait does not end")
+        return ["j"]
+    assert m.wait_until(read, lambda jobs: not jobs, 60, 10, clock.sleep, clock) == (["j"], 7)
