@@ -62,7 +62,7 @@ def test_rolling_maintenance_never_kills_a_job(maint_box, tmp_path):
                 "ansible_become=false\nansible_python_interpreter=/usr/bin/python3\n" % box.name
     play = "- name: Maintenance\n  ansible.builtin.import_playbook: %s\n" % os.path.join(ROOT, "playbooks", "maintenance.yml")
     proc = playbook(box, tmp_path, play, {
-        "mlinfra_gpu_hosts": "slurm", "maintenance_tasks": str(tmp_path / "work.yml"),
+        "mlinfra_gpu_hosts": "slurm", "maintenance_tasks": str(tmp_path / "work.yml"), "maintenance_gather_facts": False,
         "maintenance_health_tasks": str(tmp_path / "health.yml"), "maintenance_reason": "stand-in driver upgrade",
         "slurm_maintenance_who": "tester", "slurm_maintenance_poll": 2, "slurm_maintenance_timeout": 120,
         "slurm_maintenance_node_name": "{{ inventory_hostname }}"}, inventory=inventory)
