@@ -114,18 +114,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mlinfra.gpu.plugins.module_utils._host import read_text
 from ansible_collections.mlinfra.gpu.plugins.module_utils._slurm_gres import (
     GresError, mig_devices, mig_needed, parse_mig_minors, plan, read_cpu_inputs)
 
 _ENV = {"LANG": "C", "LC_ALL": "C"}
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def _list_dir(path):
@@ -159,8 +152,8 @@ def main():
                 module.fail_json(msg="%s failed (rc=%s): %s" % (" ".join(argv), rc, (err or out).strip()[:500]))
             texts.append(out)
         mig = mig_devices(texts[0], texts[1])
-        minors = parse_mig_minors(_read(os.path.join(p["proc_root"], "driver/nvidia-caps/mig-minors")))
-    numa_cpus, topology = read_cpu_inputs(_read, _list_dir, p["sysfs_root"],
+        minors = parse_mig_minors(read_text(os.path.join(p["proc_root"], "driver/nvidia-caps/mig-minors")))
+    numa_cpus, topology = read_cpu_inputs(read_text, _list_dir, p["sysfs_root"],
                                           [d.get("numa_node") for d in facts.get("devices") or []])
     try:
         result = plan(facts, p["node_name"], autodetect=p["autodetect"], numa_cpus=numa_cpus, topology=topology,
