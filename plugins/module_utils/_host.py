@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: mlinfra.gpu contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Facts about the host itself that roles and playbooks decide on (private to the collection).
+"""Facts about the host itself that roles and playbooks decide on (private to the collection), and the one helper
+the fact modules read host files with.
 
 The one home of the list of container virtualization types: roles and playbooks reach it through the
 ``mlinfra.gpu.in_container`` filter, never through a copy of the list.
@@ -36,3 +37,12 @@ def in_container(facts):
         raise ValueError("ansible_facts has no %s: gather facts with gather_subset including 'virtual'"
                          % " or ".join(missing))
     return facts["virtualization_role"] == "guest" and str(facts["virtualization_type"]).lower() in CONTAINER_TYPES
+
+
+def read_text(path):
+    """The text of a file (sysfs, procfs), or None when it cannot be read."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None

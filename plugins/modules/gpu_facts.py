@@ -171,16 +171,9 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils._gpu_facts import ToolError, collect
+from ansible_collections.mlinfra.gpu.plugins.module_utils._host import read_text
 
 _ENV = {"LANG": "C", "LC_ALL": "C"}
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def main():
@@ -207,7 +200,7 @@ def main():
 
     try:
         facts = collect(
-            run, _read, sysfs_root=params["sysfs_root"], proc_root=params["proc_root"],
+            run, read_text, sysfs_root=params["sysfs_root"], proc_root=params["proc_root"],
             nvidia_smi=binary("nvidia_smi_path", "nvidia-smi", ["/usr/bin", "/usr/local/bin"]),
             amd_smi=binary("amd_smi_path", "amd-smi", ["/opt/rocm/bin"]),
             rocm_smi=binary("rocm_smi_path", "rocm-smi", ["/opt/rocm/bin"]),

@@ -9,78 +9,19 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 import pytest
+from slurm_testbed import Services, SlurmNodeHost, as_user, cannot_run, free_port, require_testbed, testbed, wait_for
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
 BIN = os.path.dirname(sys.executable)
 SLURM_BINARIES = ("munged", "slurmctld", "slurmd", "slurmrestd", "scontrol", "sinfo", "sbatch", "setpriv")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, check, timeout=60, interval=0.3):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except Exception as e:  # noqa: BLE001 -- keep trying until the deadline
-            last = e
-        time.sleep(interval)
-    raise RuntimeError("timed out after %ss waiting for %s (last: %r)" % (timeout, what, last))
-
-
-class Services:
-    """Processes started by a fixture; stopped in reverse order."""
-
-    def __init__(self, workdir):
-        self.workdir = workdir
-        self.procs = []
-
-    def start(self, name, args, env=None):
-        log = open(os.path.join(self.workdir, name + ".out"), "wb")
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir,
-                                start_new_session=True)
-        self.procs.append((name, proc, log))
-        return proc
-
-    def log(self, name):
-        path = os.path.join(self.workdir, name + ".out")
-        if not os.path.exists(path):
-            return ""
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")[-3000:]
-
-    def check_alive(self):
-        for name, proc, _log in self.procs:
-            if proc.poll() is not None:
-                raise RuntimeError("%s exited with %s:\n%s" % (name, proc.returncode, self.log(name)))
-
-    def stop(self):
-        for _name, proc, log in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
-            log.close()
 
 
 def ansible_env(extra=None):
@@ -170,39 +111,7 @@ NodeName=gpu-mix-01 Name=gpu Type=a100 File={d}/dev/nvidia[0-3]
 NodeName=gpu-mix-01 Name=gpu Type=v100 File={d}/dev/nvidia[4-5]
 """
 DRAIN_REASON = "bad {{ lookup('pipe', 'id') }} dimm"
-TESTBED = os.path.join(ROOT, "tests", "containers", "testbed.sh")
 CONTAINER_PACKAGES = ["munge", "slurmctld", "slurmd", "slurmrestd", "slurm-client", "slurm-wlm-jwt-plugin"]
-
-
-class SlurmNodeHost:
-    """Where the Slurm daemons run: this machine (``prefix`` empty) or a container (``docker exec NAME``).
-
-    The work directory has the same path in both (the container bind-mounts it), so configuration paths match.
-    """
-
-    def __init__(self, prefix=(), rest_user="slurm"):
-        self.prefix = list(prefix)
-        self.rest_user = rest_user
-
-    def cmd(self, args, env=None):
-        if not self.prefix:
-            return list(args)
-        envs = []
-        for key, value in (env or {}).items():
-            envs += ["-e", "%s=%s" % (key, value)]
-        return self.prefix[:2] + envs + self.prefix[2:] + list(args)
-
-    def run(self, args, env=None, timeout=60, check=True):
-        full_env = dict(os.environ, **(env or {})) if not self.prefix else None
-        proc = subprocess.run(self.cmd(args, env), env=full_env, capture_output=True, text=True, timeout=timeout,
-                              check=False)
-        if check and proc.returncode != 0:
-            raise RuntimeError("%s failed (rc=%s): %s %s" % (" ".join(args), proc.returncode, proc.stdout, proc.stderr))
-        return proc
-
-
-def _as_user(user, args):
-    return ["setpriv", "--reuid", user, "--regid", user, "--init-groups"] + args
 
 
 @contextlib.contextmanager
@@ -231,7 +140,7 @@ def slurm_cluster_on(node, svc, d):
     setup += ["mknod -m 0666 {d}/dev/nvidia%d c 195 %d" % (i, i) for i in range(6)]
     node.run(["sh", "-ec", "; ".join(setup).format(d=d)])
     try:
-        svc.start("munged", node.cmd(_as_user("munge", [
+        svc.start("munged", node.cmd(as_user("munge", [
             "munged", "-F", "--socket=%s/munge/munge.sock" % d, "--key-file=%s/munge.key" % d,
             "--log-file=%s/munge/munged.log" % d, "--pid-file=%s/munge/munged.pid" % d, "--seed-file=%s/munge/seed" % d])))
         wait_for("munged socket", lambda: svc.check_alive() or os.path.exists("%s/munge/munge.sock" % d), timeout=20)
@@ -254,7 +163,7 @@ def slurm_cluster_on(node, svc, d):
                        env).stdout.strip()
         wait_for("cpu-01 mixed", lambda: states().get("cpu-01") == "mixed", timeout=60)
         rest_plugins = "openapi/v0.0.38" if major < 23 else "openapi/slurmctld"
-        svc.start("slurmrestd", node.cmd(_as_user(node.rest_user, [
+        svc.start("slurmrestd", node.cmd(as_user(node.rest_user, [
             "env", "SLURM_JWT=daemon", "SLURM_CONF=" + conf, "slurmrestd", "-a", "rest_auth/jwt", "-s", rest_plugins,
             "127.0.0.1:%d" % ports["rest_port"]])))
 
@@ -285,23 +194,15 @@ def slurm_cluster_on(node, svc, d):
             node.run(["scancel", job], env, check=False)
 
 
-def _cannot_run(reason):
-    """Skip on a developer's machine that lacks a prerequisite; fail in CI (CI=true), where scripts/setup.sh
-    installs everything, so a missing install step cannot pass as a skip."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail("cannot run in CI: " + reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def slurm_cluster():
     """Slurm from this machine's Debian packages (Debian 12: Slurm 22.05)."""
     missing = [b for b in SLURM_BINARIES if not shutil.which(b)]
     if missing:
-        _cannot_run("Slurm integration needs the Debian packages in tests/integration/inventory/apt-packages.txt "
-                    "(missing: %s)" % ", ".join(missing))
+        cannot_run("Slurm integration needs the Debian packages in tests/integration/inventory/apt-packages.txt "
+                   "(missing: %s)" % ", ".join(missing))
     if os.geteuid() != 0:
-        _cannot_run("Slurm integration needs root (slurmd, mknod, setpriv to the slurm and munge users)")
+        cannot_run("Slurm integration needs root (slurmd, mknod, setpriv to the slurm and munge users)")
     d = tempfile.mkdtemp(prefix="mlinfra-slurm-")
     os.chmod(d, 0o755)
     svc = Services(d)
@@ -313,30 +214,17 @@ def slurm_cluster():
         shutil.rmtree(d, ignore_errors=True)
 
 
-def _testbed(script, timeout):
-    return subprocess.run(["bash", "-c", ". %s; %s" % (TESTBED, script)], capture_output=True, text=True, timeout=timeout,
-                          check=False)
-
-
 @pytest.fixture(scope="session")
 def slurm_cluster_2411():
     """Slurm 24.11 from Debian 13's packages, in a systemd container of the test bed (tests/containers/testbed.sh,
     image mlinfra/debian:13-systemd, --network host); the daemons run in it, the plugin runs here."""
-    if os.environ.get("MLINFRA_SKIP_CONTAINERS"):
-        pytest.skip("MLINFRA_SKIP_CONTAINERS is set")
-    if not os.path.exists(TESTBED) or not shutil.which("docker"):
-        _cannot_run("Slurm 24.11 integration needs the container test bed (tests/containers/testbed.sh) and docker")
-    if os.geteuid() != 0:
-        _cannot_run("Slurm 24.11 integration needs root (docker, bind-mounted work directory)")
-    proc = _testbed("ensure_docker && ensure_apt_cache && ensure_images 13", timeout=1800)
-    if proc.returncode != 0:
-        pytest.fail("container test bed is not usable: %s" % (proc.stderr[-2000:]))
+    require_testbed(13, "Slurm 24.11 integration")
     d = tempfile.mkdtemp(prefix="mlinfra-slurm2411-", dir="/var/tmp")  # Debian 13 mounts a tmpfs on /tmp
     os.chmod(d, 0o755)
     name = "mlinfra-inventory-slurm2411-%d" % os.getpid()
     svc = Services(d)
     try:
-        proc = _testbed("testbed_run %s 13 -v %s:%s" % (name, d, d), timeout=300)
+        proc = testbed("testbed_run %s 13 -v %s:%s" % (name, d, d), timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
         node = SlurmNodeHost(["docker", "exec", name], rest_user="slurmrest")
         node.run(["sh", "-ec", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq %s >/dev/null; "

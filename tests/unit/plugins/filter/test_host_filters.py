@@ -57,3 +57,10 @@ def test_missing_facts_are_refused(facts, sentinel):
     with pytest.raises(AnsibleFilterError) as err:
         IN_CONTAINER(facts)
     assert str(err.value).startswith("mlinfra.gpu.in_container: " + sentinel)
+
+
+def test_read_text(tmp_path):
+    (tmp_path / "cpulist").write_text("0-3,8\n")
+    assert _host.read_text(str(tmp_path / "cpulist")) == "0-3,8\n"
+    assert _host.read_text(str(tmp_path / "missing")) is None
+    assert _host.read_text(str(tmp_path)) is None  # a directory
