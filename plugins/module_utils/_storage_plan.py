@@ -37,6 +37,9 @@ KERNEL_FS = {"cephfs": "ceph", "glusterfs": "fuse", "nfs": "nfs", "nfs4": "nfs4"
 # the client package of the usual network filesystems on Debian/Ubuntu (the user names it for anything else)
 CLIENT_PACKAGES = {"nfs": "nfs-common", "nfs4": "nfs-common", "cephfs": "ceph-common", "glusterfs": "glusterfs-client"}
 RAID_MEMBER = "linux_raid_member"
+# tools a format needs, and the Enterprise Linux names of the Debian package names above
+FORMAT_PACKAGES = {"xfs": "xfsprogs", "ext4": "e2fsprogs", "btrfs": "btrfs-progs"}
+EL_NAMES = {"nfs-common": "nfs-utils", "ceph-common": "ceph-common", "glusterfs-client": "glusterfs-fuse"}
 
 
 class PlanError(Exception):
@@ -480,9 +483,24 @@ def check_fstab(fstab, paths, owned):
                   "choose another path (the role never changes lines it did not write)." % (line["path"], line["line"]))
 
 
-def plan(checked, scratch, kernel, mount, fstab, owned):
+def packages(checked, scratch, mounts, family):
+    """Packages the plan needs: the mkfs (and mdadm) of each format, the client of each network mount, in the names
+    of the OS family (Debian or RedHat)."""
+    wanted = set(line["package"] for line in mounts if line.get("package") and line["state"] != "absent")
+    for entry in checked["scratch"]:
+        decision = scratch[entry["path"]]
+        if decision["action"] == "format":
+            wanted.add(FORMAT_PACKAGES[entry["fstype"]])
+            if decision["array"]:
+                wanted.add("mdadm")
+    if family == "RedHat":
+        wanted = set(EL_NAMES.get(name, name) for name in wanted)
+    return sorted(wanted)
+
+
+def plan(checked, scratch, kernel, mount, fstab, owned, family="Debian"):
     """The whole plan from checked input (check_input), the scratch decisions ({path: plan_scratch result}), the
-    kernel's abilities, storage_mounts_mount, the parsed fstab and the paths the role owns."""
+    kernel's abilities, storage_mounts_mount, the parsed fstab, the paths the role owns and the OS family."""
     mounts = []
     for entry in checked["scratch"]:
         decision = scratch[entry["path"]]
@@ -507,6 +525,5 @@ def plan(checked, scratch, kernel, mount, fstab, owned):
     objects = [plan_object(entry) for entry in checked["object"]]
     present = [line["path"] for line in mounts if line["state"] not in ("absent", "skip")]
     return {"mounts": mounts, "objects": objects, "notes": notes,
-            "packages": sorted(set(line["package"] for line in mounts if line.get("package")
-                                   and line["state"] != "absent")),
+            "packages": packages(checked, scratch, mounts, family),
             "owned": sorted(set(present) | (set(owned) - set(line["path"] for line in mounts)))}

@@ -71,6 +71,10 @@ options:
     description: C(storage_mounts_mount); false writes network fstab lines without mounting them.
     type: bool
     default: true
+  family:
+    description: OS family (C(ansible_facts.os_family)); package names are Enterprise Linux's for V(RedHat).
+    type: str
+    default: Debian
   record:
     description: The role's record of the mount points whose fstab lines it wrote (JSON list); missing is none.
     type: path
@@ -145,6 +149,7 @@ def main():
             shm_size=dict(type="str", default=""),
             mount=dict(type="bool", default=True),
             record=dict(type="path", default="/etc/mlinfra/storage_mounts.json"),
+            family=dict(type="str", default="Debian"),
         ),
         supports_check_mode=True,
     )
@@ -168,7 +173,8 @@ def main():
                     if modprobe and run([modprobe, "-n", "-q", "fs-" + kernel_fs(entry["fstype"])])[0] == 0]
         kernel = dict(release=os.uname()[2], filesystems=filesystems, loadable=loadable)
         owned = json.loads(_read(params["record"], "[]"))
-        result = plan(checked, scratch, kernel, params["mount"], parse_fstab(_read("/etc/fstab")), owned)
+        result = plan(checked, scratch, kernel, params["mount"], parse_fstab(_read("/etc/fstab")), owned,
+                      params["family"])
     except PlanError as exc:
         module.fail_json(msg=str(exc))
     for entry in checked["object"]:

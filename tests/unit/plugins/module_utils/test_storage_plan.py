@@ -584,7 +584,7 @@ USER_FSTAB = sp.parse_fstab("# user\nUUID=1 / ext4 defaults 0 1\nnas:/home /home
 
 def whole(owned=(), fstab=USER_FSTAB, **settings):
     checked = sp.check_input(settings)
-    decisions = dict((entry["path"], {"source": "UUID=" + UUID, "action": "format"})
+    decisions = dict((entry["path"], {"source": "UUID=" + UUID, "action": "format", "array": ""})
                      for entry in checked["scratch"])
     return sp.plan(checked, decisions, KERNEL, True, fstab, list(owned))
 
@@ -611,8 +611,18 @@ def test_whole_plan():
                                    "-o endpoint=us-east-1 -o allow_other -o mp_umask=0022"}],
         "notes": ["/data: this kernel (6.18.44) cannot mount nfs4: 'nfs4' is not in /proc/filesystems and modprobe "
                   "finds no module fs-nfs4; fstab line written, not mounted"],
-        "packages": ["nfs-common"],
+        "packages": ["nfs-common", "xfsprogs"],
         "owned": ["/data", "/dev/shm", "/fast", "/scratch"]}
+
+
+def test_packages_of_a_raid_on_enterprise_linux():
+    checked = sp.check_input({"scratch": [{"path": "/s", "devices": ["/dev/a", "/dev/b"], "raid": "raid0",
+                                           "fstype": "ext4"}, {"path": "/t", "devices": ["/dev/c"]}],
+                              "network": [{"path": "/d", "src": "n:/e", "fstype": "nfs", "required": False}]})
+    decisions = {"/s": {"action": "format", "array": "/dev/md/s", "source": "UUID=1"},
+                 "/t": {"action": "none", "array": "", "source": "UUID=2"}}
+    assert sp.plan(checked, decisions, KERNEL, True, [], [], "RedHat")["packages"] == [
+        "e2fsprogs", "mdadm", "nfs-utils"]
 
 
 def test_scratch_passno_ext4():
