@@ -287,8 +287,8 @@ def findings(probe):
     if shown:
         found.append("blkid: %s" % " ".join(shown))
     if probe.get("wipefs"):
-        found.append("wipefs -n: %s" % ", ".join("%s at %s" % (sig["type"], sig["offset"])
-                                                for sig in probe["wipefs"]))
+        signatures = ["%s at %s" % (sig["type"], sig["offset"]) for sig in probe["wipefs"]]
+        found.append("wipefs -n: %s" % ", ".join(signatures))
     return found
 
 

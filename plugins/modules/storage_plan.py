@@ -53,8 +53,8 @@ options:
       bucket: {description: Bucket., type: raw}
       endpoint: {description: Endpoint URL., type: raw}
       region: {description: Region., type: raw}
-      access_key: {description: Access key., type: raw, no_log: true}
-      secret_key: {description: Secret key., type: raw, no_log: true}
+      access_key: {description: Access key (never returned or logged)., type: raw}
+      secret_key: {description: Secret key (never returned or logged)., type: raw}
       options: {description: More s3fs options., type: raw}
       path_style: {description: Path-style requests., type: raw}
       state: {description: mounted or absent., type: raw}

@@ -582,7 +582,8 @@ def test_tmpfs_line_without_mode():
 USER_FSTAB = sp.parse_fstab("# user\nUUID=1 / ext4 defaults 0 1\nnas:/home /home nfs defaults 0 0\n")
 
 
-def whole(owned=(), fstab=USER_FSTAB, **settings):
+def whole(owned=(), fstab=None, **settings):
+    fstab = USER_FSTAB if fstab is None else fstab
     checked = sp.check_input(settings)
     decisions = dict((entry["path"], {"source": "UUID=" + UUID, "action": "format", "array": ""})
                      for entry in checked["scratch"])
@@ -648,6 +649,18 @@ def test_absent_removes_only_owned_lines_and_forgets_them():
     result = whole(["/fast", "/other"], tmpfs=[{"path": "/fast", "size": "1g", "state": "absent"},
                                                {"path": "/home", "size": "1g", "state": "absent"}])
     assert ([line["state"] for line in result["mounts"]], result["owned"]) == (["absent", "skip"], ["/other"])
+
+
+def test_network_the_kernel_can_mount_is_mounted():
+    checked = sp.check_input({"network": [{"path": "/d", "src": "n:/e", "fstype": "nfs"}]})
+    kernel = dict(KERNEL, filesystems=["nfs"])
+    assert sp.plan(checked, {}, kernel, True, [], [])["mounts"][0]["state"] == "mounted"
+
+
+def test_network_written_not_mounted_is_present():
+    checked = sp.check_input({"network": [{"path": "/d", "src": "n:/e", "fstype": "nfs"}]})
+    kernel = dict(KERNEL, filesystems=["nfs"])
+    assert sp.plan(checked, {}, kernel, False, [], [])["mounts"][0]["state"] == "present"
 
 
 def test_absent_network_drops_its_package():
