@@ -43,8 +43,8 @@ def declared():
 
 
 def test_galaxy_yml_names_exactly_the_collections_the_content_uses():
-    assert sorted(used_plugins()) == ["community.general"]
-    assert sorted(declared()) == ["community.general"]
+    assert sorted(used_plugins()) == ["ansible.posix", "community.general"]
+    assert sorted(declared()) == ["ansible.posix", "community.general"]
 
 
 def installed_version(collection):
@@ -71,10 +71,17 @@ def test_the_installed_community_general_is_inside_the_declared_range():
     assert [in_range(v, spec) for v in ("8.2.0", "8.3.0", "11.4.2", "12.0.0")] == [False, True, True, False]
 
 
-def test_every_community_general_plugin_the_content_uses_is_there():
+def test_the_installed_ansible_posix_is_inside_the_declared_range():
+    spec = declared()["ansible.posix"]
+    assert in_range(installed_version("ansible.posix"), spec)
+    assert [in_range(v, spec) for v in ("1.5.2", "1.5.4", "2.1.0", "3.0.0")] == [False, True, True, False]
+
+
+@pytest.mark.parametrize("collection", ["community.general", "ansible.posix"])
+def test_every_plugin_the_content_uses_is_there(collection):
     found = set()
     for kind in ("module", "filter"):
-        proc = run(["ansible-doc", "-t", kind, "-l", "community.general", "--json"])
+        proc = run(["ansible-doc", "-t", kind, "-l", collection, "--json"])
         assert proc.returncode == 0, proc.stderr
         found.update(name.split(".")[-1] for name in json.loads(proc.stdout))
-    assert sorted(used_plugins()["community.general"] - found) == []
+    assert sorted(used_plugins()[collection] - found) == []
