@@ -255,3 +255,10 @@ def test_distro_engine_version_pins_every_package_of_the_engine():
     platform = dict(DEBIAN13, packages=dict(DEBIAN13["packages"], docker={"distro": ["docker.io", "docker-cli"]}))
     assert rp.choose(settings(engine_version="26.1"), {}, platform)["package_sets"] == [
         {"packages": ["docker.io", "docker-cli"], "version": "26.1"}]
+
+
+def test_only_containerd_io_pinned_leaves_the_engine_newest_in_its_own_set():
+    plan = rp.choose(settings(source="upstream", containerd_io_version="1.7"), {}, BOOKWORM)
+    assert plan["package_sets"] == [{"packages": ["docker-ce", "docker-ce-cli", "docker-buildx-plugin",
+                                                  "docker-compose-plugin"], "version": ""},
+                                    {"packages": ["containerd.io"], "version": "1.7"}]
