@@ -1,29 +1,17 @@
 #!/usr/bin/env bash
 # Benchmark of mlinfra.gpu.nvidia_driver and mlinfra.gpu.cuda_toolkit on Debian 12 (not a timed test).
 #   bash bench/roles/bench.sh            # uses the nvidia_driver_repo scenario's containers and local repository
-# Prints: first converge and idempotent re-run wall time per role, task count, and Ansible's own per-task overhead
-# (a play of N no-op tasks against the same container), so that re-run ~= tasks x overhead can be checked.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-. scripts/lib.sh
-ensure_venv
-ensure_collection_link
-SCEN=nvidia_driver_repo
-HOST=mlinfra-${SCEN}-debian12
-N=${BENCH_NOOP_TASKS:-40}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"; molecule destroy -s "$SCEN" >/dev/null 2>&1 || true' EXIT
-
-molecule destroy -s "$SCEN" >/dev/null 2>&1 || true
-molecule create -s "$SCEN" >/dev/null
+# Prints: first converge and idempotent re-run wall time per role, task count, and after each re-run Ansible's own
+# per-task floor (a play of as many no-op tasks against the same container, in the same run) and the ratio.
+. "$(dirname "$0")/lib.sh"
 # prepare builds/serves the repository and installs branch 535 + CUDA 12.2 on both platforms; the bench then
 # measures the converge to 580 + CUDA 12.4/12.8 (first) and its re-run (idempotent).
-molecule prepare -s "$SCEN" >/dev/null
+bench_start nvidia_driver_repo
 
 cat > "$WORK/inventory.yml" <<INV
 all:
   hosts:
-    ${HOST}:
+    mlinfra-${SCEN}-debian12:
       ansible_connection: community.docker.docker
   vars:
     gpu_node_base_time_sync: false
@@ -45,25 +33,10 @@ cat > "$WORK/cuda.yml" <<'PB'
   roles:
     - {role: mlinfra.gpu.cuda_toolkit, cuda_toolkit_versions: ["12.4", "12.8"], cuda_toolkit_cudnn: true, cuda_toolkit_nccl: true}
 PB
-{
-  echo "- hosts: all"
-  echo "  gather_facts: true"
-  echo "  tasks:"
-  for i in $(seq "$N"); do
-    printf '    - name: noop %s\n      ansible.builtin.command: "true"\n      changed_when: false\n' "$i"
-  done
-} > "$WORK/noop.yml"
 
-run() {  # run NAME PLAYBOOK -> "NAME seconds tasks changed"
-  local t0 t1 out
-  t0=$(date +%s.%N)
-  out=$(ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ansible-playbook -i "$WORK/inventory.yml" "$2")
-  t1=$(date +%s.%N)
-  printf '%-22s %6.1fs  tasks=%-4s changed=%s\n' "$1" "$(echo "$t1 - $t0" | bc)" \
-    "$(grep -c '^TASK \[' <<<"$out")" "$(grep -oP 'changed=\K[0-9]+' <<<"$out" | tail -1)"
-}
-run "noop x$N" "$WORK/noop.yml"
-run "driver first" "$WORK/driver.yml"
-run "driver rerun" "$WORK/driver.yml"
-run "cuda first" "$WORK/cuda.yml"
-run "cuda rerun" "$WORK/cuda.yml"
+bench_run "driver first" "$WORK/driver.yml"
+bench_run "driver rerun" "$WORK/driver.yml"
+bench_floor "driver rerun"
+bench_run "cuda first" "$WORK/cuda.yml"
+bench_run "cuda rerun" "$WORK/cuda.yml"
+bench_floor "cuda rerun"

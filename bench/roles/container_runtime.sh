@@ -3,25 +3,14 @@
 #   bash bench/roles/container_runtime.sh   # uses the container_runtime scenario's containers and local repository
 # Prints: first converge and idempotent re-run wall time, task count, and Ansible's own per-task floor (a play of as
 # many no-op tasks as the re-run ran, against the same container, in the same run), and the ratio re-run / floor.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-. scripts/lib.sh
-ensure_venv
-ensure_collection_link
-SCEN=container_runtime
-HOST=mlinfra-${SCEN}-debian12
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"; molecule cleanup -s "$SCEN" >/dev/null 2>&1 || true; molecule destroy -s "$SCEN" >/dev/null 2>&1 || true' EXIT
-
-molecule destroy -s "$SCEN" >/dev/null 2>&1 || true
-molecule create -s "$SCEN" >/dev/null
+. "$(dirname "$0")/lib.sh"
 # prepare builds/serves the repository on 127.0.0.1:18432 and seeds the user's daemon.json (no engine yet)
-molecule prepare -s "$SCEN" >/dev/null
+bench_start container_runtime
 
 cat > "$WORK/inventory.yml" <<INV
 all:
   hosts:
-    ${HOST}:
+    mlinfra-${SCEN}-debian12:
       ansible_connection: community.docker.docker
   vars:
     container_runtime_repo_url: http://127.0.0.1:18432/cuda/repos
@@ -36,26 +25,6 @@ cat > "$WORK/runtime.yml" <<'PB'
     - mlinfra.gpu.container_runtime
 PB
 
-run() {  # run NAME PLAYBOOK -> prints "NAME seconds tasks changed"; sets SECS and TASKS
-  local t0 t1 out
-  t0=$(date +%s.%N)
-  out=$(ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ansible-playbook -i "$WORK/inventory.yml" "$2")
-  t1=$(date +%s.%N)
-  SECS=$(echo "$t1 - $t0" | bc)
-  TASKS=$(grep -c '^TASK \[' <<<"$out")
-  printf '%-22s %6.1fs  tasks=%-4s changed=%s\n' "$1" "$SECS" "$TASKS" "$(grep -oP 'changed=\K[0-9]+' <<<"$out" | tail -1)"
-}
-run "runtime first" "$WORK/runtime.yml"
-run "runtime rerun" "$WORK/runtime.yml"
-RERUN=$SECS
-N=$TASKS
-{
-  echo "- hosts: all"
-  echo "  gather_facts: true"
-  echo "  tasks:"
-  for i in $(seq $((N - 1))); do  # the re-run's count includes Gathering Facts
-    printf '    - name: noop %s\n      ansible.builtin.command: "true"\n      changed_when: false\n' "$i"
-  done
-} > "$WORK/noop.yml"
-run "noop x$((N - 1))" "$WORK/noop.yml"
-printf 'ratio rerun/floor: %.2f\n' "$(echo "$RERUN / $SECS" | bc -l)"
+bench_run "runtime first" "$WORK/runtime.yml"
+bench_run "runtime rerun" "$WORK/runtime.yml"
+bench_floor "runtime rerun"

@@ -6,7 +6,9 @@ mlinfra.gpu.container_runtime_plan.
 
 From the settings, the GPU facts and the platform's values (roles/container_runtime/vars): which packages, whether
 the NVIDIA runtime and a CDI spec are wanted, whether the engine consumes CDI, whether the /dev/char fix applies, and
-the refusals (an engine not packaged here, a malformed version), each naming the value and what would work.
+the refusals (an engine not packaged here, a malformed version, a switch between Debian's Docker and Docker's own
+repository on a node that has the other one), each naming the value and what would work. Source ``upstream`` (Docker's
+repository) also gives the repository to add and the package sets, each pinned at its own version.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +28,14 @@ CONFIG = {"docker": "/etc/docker/daemon.json", "containerd": "/etc/containerd/co
 CDI_FROM = {"docker": (25,), "podman": (4, 1)}
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 NOTHING = "Nothing was changed."
+# Docker's own repository (https://docs.docker.com/engine/install/debian/): <base>/<debian|ubuntu> <codename> stable,
+# signed by "Docker Release (CE deb)", 9DC8 5822 9FC7 DD38 854A E2D8 8D81 803C 0EBF CD88
+DOCKER_REPO = "https://download.docker.com/linux"
+DOCKER_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
+DOCKER_KEYRING = "/etc/apt/keyrings/mlinfra-docker.asc"
+DOCKER_SOURCE_FILE = "/etc/apt/sources.list.d/mlinfra-docker.sources"
+# packages of Docker's repository that do not follow the engine's version: the setting that pins them (None: newest)
+OWN_VERSION = {"containerd.io": "containerd_io_version", "docker-buildx-plugin": None, "docker-compose-plugin": None}
 
 
 class PlanError(Exception):
@@ -92,14 +102,58 @@ def engine_packages(engine, source, platform):
     return list(offered[source])
 
 
+def package_sets(packages, versions):
+    """packages grouped by the version they are pinned at, in order: [{packages, version}]. versions: setting ->
+    version prefix ('' newest); a package follows engine_version unless OWN_VERSION names its own setting."""
+    sets = []
+    for name in packages:
+        key = OWN_VERSION[name] if name in OWN_VERSION else "engine_version"
+        version = versions.get(key, "") if key else ""
+        same = [one for one in sets if one["version"] == version]
+        if same:
+            same[0]["packages"].append(name)
+        else:
+            sets.append({"packages": [name], "version": version})
+    return sets
+
+
+def docker_repo(settings, platform):
+    """Docker's repository for the platform (os: debian/ubuntu, codename), or the mirror under docker_repo_url."""
+    uri = "%s/%s" % ((settings.get("docker_repo_url") or DOCKER_REPO).rstrip("/"), platform["os"])
+    return {"uri": uri, "suites": [platform["codename"]], "components": ["stable"],
+            "key_url": settings.get("docker_repo_key_url") or uri + "/gpg",
+            "fingerprint": settings.get("docker_repo_key_fingerprint") or DOCKER_FINGERPRINT,
+            "keyring": DOCKER_KEYRING, "source_file": DOCKER_SOURCE_FILE}
+
+
+def other_engine(engine, source, platform, installed, replace):
+    """Installed packages of the same engine from the other source (which this run replaces); PlanError unless the
+    user said to replace them."""
+    offered = platform["packages"].get(engine, {})
+    other = [src for src in sorted(offered) if src != source]
+    found = [name for src in other for name in offered[src] if name in installed]
+    if found and not replace:
+        raise PlanError(
+            "container_runtime: %s from source '%s' is installed; source '%s' would replace it with %s. Set "
+            "container_runtime_replace_engine: true to replace it (its packages are removed, not purged: "
+            "configuration, images and volumes stay), or set container_runtime_source: %s. %s"
+            % (", ".join(found), other[0], source, ", ".join(offered[source]), other[0], NOTHING))
+    return found
+
+
 def choose(settings, gpu_facts, platform):
-    """The plan (dict) for settings (engine, source, nvidia, engine_version, toolkit_version, default_runtime),
-    gpu_facts (ansible_facts.gpu layout) and platform (name, packages {engine: {source: [names]}}, engine_versions
-    {engine: {source: version the source offers}}, in_container, cgroup2)."""
+    """The plan (dict) for settings (engine, source, nvidia, engine_version, containerd_io_version, toolkit_version,
+    default_runtime, installed: names of the installed packages, replace_engine, docker_repo_url,
+    docker_repo_key_url, docker_repo_key_fingerprint), gpu_facts (ansible_facts.gpu layout) and platform (name, os,
+    codename, packages {engine: {source: [names]}}, engine_versions {engine: {source: version the source offers}},
+    in_container, cgroup2)."""
     engine, source = settings["engine"], settings["source"]
     packages = engine_packages(engine, source, platform)
     engine_version = check_version("container_runtime_engine_version", settings.get("engine_version"))
     toolkit_version = check_version("container_runtime_toolkit_version", settings.get("toolkit_version"))
+    versions = {"engine_version": engine_version, "containerd_io_version": check_version(
+        "container_runtime_containerd_io_version", settings.get("containerd_io_version"))}
+    replace = other_engine(engine, source, platform, settings.get("installed") or [], settings.get("replace_engine"))
     gpus = len(nvidia_devices(gpu_facts))
     nvidia = wants_nvidia(settings.get("nvidia", "auto"), gpus)
     known = engine_version or platform.get("engine_versions", {}).get(engine, {}).get(source, "")
@@ -109,6 +163,8 @@ def choose(settings, gpu_facts, platform):
                         "takes GPUs through CDI (--device nvidia.com/gpu=all). %s" % NOTHING)
     return {
         "engine": engine, "source": source, "packages": packages, "engine_version": engine_version,
+        "package_sets": package_sets(packages, versions), "replace": replace,
+        "repo": docker_repo(settings, platform) if source == "upstream" else None,
         "nvidia": nvidia, "toolkit_packages": list(TOOLKIT) if nvidia else [], "toolkit_version": toolkit_version,
         "gpus": gpus, "cdi_spec": nvidia and gpus > 0, "engine_cdi": nvidia and cdi,
         "dev_char_fix": nvidia and gpus > 0 and engine != "podman" and bool(platform.get("cgroup2"))

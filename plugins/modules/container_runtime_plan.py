@@ -16,16 +16,23 @@ description:
   - From the role's settings, the GPU facts and the platform's values, returns the engine's packages, whether the
     NVIDIA runtime and a CDI spec are wanted, whether the engine consumes CDI (Docker 25, Podman 4.1 and newer), and
     whether the C(/dev/char) fix applies (GPU hosts with cgroup v2, Docker or containerd, not in a container).
+  - Source C(upstream) (Docker's own repository) also gives the repository to add (mirror, key URL and pinned
+    fingerprint, by default Docker's C(9DC858229FC7DD38854AE2D88D81803C0EBFCD88)) and the package sets, each pinned
+    at its own version (C(docker-ce) and C(docker-ce-cli) at the engine's, C(containerd.io) at its own, the plugins
+    the newest).
   - Refuses, naming the value and what would work, an unknown engine, an engine not packaged on the platform from
-    that source, a malformed version, and a default runtime for Podman. Reads and changes nothing on the host.
+    that source, a malformed version, a default runtime for Podman, and a switch between the distribution's Docker
+    and Docker's own on a node that has the other installed (unless C(replace_engine)). Reads and changes nothing on
+    the host.
 author:
   - mlinfra.gpu maintainers (@mlinfra)
 extends_documentation_fragment:
   - mlinfra.gpu.attributes.read_only
 options:
   settings:
-    description: C(engine), C(source), C(nvidia) (auto/true/false), C(engine_version), C(toolkit_version),
-      C(default_runtime).
+    description: C(engine), C(source), C(nvidia) (auto/true/false), C(engine_version), C(containerd_io_version),
+      C(toolkit_version), C(default_runtime), C(installed) (names of the installed packages), C(replace_engine),
+      C(docker_repo_url), C(docker_repo_key_url), C(docker_repo_key_fingerprint).
     type: dict
     required: true
   gpu_facts:
@@ -33,8 +40,8 @@ options:
     type: dict
     default: {}
   platform:
-    description: C(name), C(packages) (engine -> source -> names), C(engine_versions) (engine -> source -> the version
-      that source offers), C(in_container), C(cgroup2).
+    description: C(name), C(os) (debian/ubuntu), C(codename), C(packages) (engine -> source -> names),
+      C(engine_versions) (engine -> source -> the version that source offers), C(in_container), C(cgroup2).
     type: dict
     required: true
 """
@@ -61,6 +68,9 @@ plan:
     source: distro
     packages: [docker.io]
     engine_version: ""
+    package_sets: [{packages: [docker.io], version: ""}]
+    replace: []
+    repo: null
     nvidia: true
     toolkit_packages: [nvidia-container-toolkit, nvidia-container-toolkit-base, libnvidia-container-tools,
                        libnvidia-container1]

@@ -30,7 +30,8 @@ def settings(**kw):
 
 def test_docker_on_debian13_with_a_gpu():
     assert rp.choose(settings(), H100, DEBIAN13) == {
-        "engine": "docker", "source": "distro", "packages": ["docker.io"], "engine_version": "", "nvidia": True,
+        "engine": "docker", "source": "distro", "packages": ["docker.io"], "engine_version": "",
+        "package_sets": [{"packages": ["docker.io"], "version": ""}], "replace": [], "repo": None, "nvidia": True,
         "toolkit_packages": TOOLKIT, "toolkit_version": "", "gpus": 1, "cdi_spec": True, "engine_cdi": True,
         "dev_char_fix": True, "service": "docker", "config": "/etc/docker/daemon.json", "config_version": 2}
 
@@ -163,3 +164,101 @@ def test_default_runtime_for_docker_is_accepted():
 def test_a_setting_that_sorts_before_auto_is_refused():
     with pytest.raises(rp.PlanError):
         rp.wants_nvidia("abc", 1)
+
+
+# Docker's own repository (source upstream): packages as https://docs.docker.com/engine/install/debian/ installs them
+UPSTREAM = ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin", "docker-compose-plugin"]
+BOOKWORM = dict(DEBIAN12, os="debian", codename="bookworm",
+                packages=dict(DEBIAN12["packages"], docker={"distro": ["docker.io"], "upstream": UPSTREAM}),
+                engine_versions={"docker": {"distro": "20.10.24+dfsg1-1+deb12u1+b6", "upstream": "28.5.2"}})
+NOBLE = dict(BOOKWORM, name="Ubuntu 24", os="ubuntu", codename="noble")
+
+
+def test_upstream_docker_on_debian12_adds_dockers_repository_and_consumes_cdi():
+    plan = rp.choose(settings(source="upstream"), H100, BOOKWORM)
+    assert (plan["packages"], plan["package_sets"], plan["engine_cdi"], plan["service"], plan["repo"]) == (
+        UPSTREAM, [{"packages": UPSTREAM, "version": ""}], True, "docker", {
+            "uri": "https://download.docker.com/linux/debian", "suites": ["bookworm"], "components": ["stable"],
+            "key_url": "https://download.docker.com/linux/debian/gpg",
+            "fingerprint": "9DC858229FC7DD38854AE2D88D81803C0EBFCD88",
+            "keyring": "/etc/apt/keyrings/mlinfra-docker.asc",
+            "source_file": "/etc/apt/sources.list.d/mlinfra-docker.sources"})
+
+
+def test_upstream_mirror_key_and_fingerprint_override():
+    repo = rp.choose(settings(source="upstream", docker_repo_url="http://mirror.example/docker/linux/",
+                              docker_repo_key_url="http://mirror.example/docker.asc",
+                              docker_repo_key_fingerprint="0123456789ABCDEF0123456789ABCDEF01234567"), {}, NOBLE)["repo"]
+    assert (repo["uri"], repo["suites"], repo["key_url"], repo["fingerprint"]) == (
+        "http://mirror.example/docker/linux/ubuntu", ["noble"], "http://mirror.example/docker.asc",
+        "0123456789ABCDEF0123456789ABCDEF01234567")
+
+
+def test_upstream_engine_version_pins_engine_and_cli_containerd_io_its_own_plugins_newest():
+    plan = rp.choose(settings(source="upstream", engine_version="27.5", containerd_io_version="1.7"), {}, BOOKWORM)
+    assert plan["package_sets"] == [{"packages": ["docker-ce", "docker-ce-cli"], "version": "27.5"},
+                                    {"packages": ["containerd.io"], "version": "1.7"},
+                                    {"packages": ["docker-buildx-plugin", "docker-compose-plugin"], "version": ""}]
+
+
+def test_upstream_pins_without_containerd_io_version_group_it_with_the_plugins():
+    plan = rp.choose(settings(source="upstream", engine_version="27.5"), {}, BOOKWORM)
+    assert plan["package_sets"] == [{"packages": ["docker-ce", "docker-ce-cli"], "version": "27.5"},
+                                    {"packages": ["containerd.io", "docker-buildx-plugin", "docker-compose-plugin"],
+                                     "version": ""}]
+
+
+def test_pinned_upstream_24_does_not_consume_cdi():
+    assert rp.choose(settings(source="upstream", engine_version="24.0"), H100, BOOKWORM)["engine_cdi"] is False
+
+
+def test_malformed_containerd_io_version_is_refused():
+    with pytest.raises(rp.PlanError) as err:
+        rp.choose(settings(source="upstream", containerd_io_version="1.7-x"), {}, BOOKWORM)
+    assert str(err.value).startswith("container_runtime: container_runtime_containerd_io_version '1.7-x' is not a ")
+
+
+def test_upstream_on_a_node_with_debians_docker_is_refused_unless_told():
+    with pytest.raises(rp.PlanError) as err:
+        rp.choose(settings(source="upstream", installed=["containerd", "docker.io", "runc"]), {}, BOOKWORM)
+    assert str(err.value) == (
+        "container_runtime: docker.io from source 'distro' is installed; source 'upstream' would replace it with "
+        "docker-ce, docker-ce-cli, containerd.io, docker-buildx-plugin, docker-compose-plugin. Set "
+        "container_runtime_replace_engine: true to replace it (its packages are removed, not purged: configuration, "
+        "images and volumes stay), or set container_runtime_source: distro. Nothing was changed.")
+
+
+def test_distro_on_a_node_with_docker_ce_is_refused_unless_told():
+    with pytest.raises(rp.PlanError) as err:
+        rp.choose(settings(installed=["docker-ce", "docker-ce-cli", "containerd.io"]), {}, BOOKWORM)
+    assert str(err.value).startswith("container_runtime: docker-ce, docker-ce-cli, containerd.io from source "
+                                     "'upstream' is installed; source 'distro' would replace it with docker.io. ")
+
+
+def test_replacing_when_told_lists_what_goes():
+    plan = rp.choose(settings(source="upstream", installed=["docker.io"], replace_engine=True), {}, BOOKWORM)
+    assert plan["replace"] == ["docker.io"]
+
+
+def test_the_same_source_installed_is_no_switch():
+    plan = rp.choose(settings(source="upstream", installed=["docker-ce", "docker-ce-cli"]), {}, BOOKWORM)
+    assert plan["replace"] == []
+
+
+def test_other_engines_are_no_switch():
+    plan = rp.choose(settings(engine="containerd", installed=["docker-ce"]), {}, BOOKWORM)
+    assert (plan["replace"], plan["repo"], plan["package_sets"]) == (
+        [], None, [{"packages": ["containerd"], "version": ""}])
+
+
+def test_distro_engine_version_pins_every_package_of_the_engine():
+    platform = dict(DEBIAN13, packages=dict(DEBIAN13["packages"], docker={"distro": ["docker.io", "docker-cli"]}))
+    assert rp.choose(settings(engine_version="26.1"), {}, platform)["package_sets"] == [
+        {"packages": ["docker.io", "docker-cli"], "version": "26.1"}]
+
+
+def test_only_containerd_io_pinned_leaves_the_engine_newest_in_its_own_set():
+    plan = rp.choose(settings(source="upstream", containerd_io_version="1.7"), {}, BOOKWORM)
+    assert plan["package_sets"] == [{"packages": ["docker-ce", "docker-ce-cli", "docker-buildx-plugin",
+                                                  "docker-compose-plugin"], "version": ""},
+                                    {"packages": ["containerd.io"], "version": "1.7"}]
