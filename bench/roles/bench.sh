@@ -5,65 +5,25 @@
 # (a play of N no-op tasks against the same container), so that re-run ~= tasks x overhead can be checked.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. scripts/lib.sh
-ensure_venv
-ensure_collection_link
-SCEN=nvidia_driver_repo
-HOST=mlinfra-${SCEN}-debian12
+. bench/roles/lib.sh
 N=${BENCH_NOOP_TASKS:-40}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"; molecule destroy -s "$SCEN" >/dev/null 2>&1 || true' EXIT
-
-molecule destroy -s "$SCEN" >/dev/null 2>&1 || true
-molecule create -s "$SCEN" >/dev/null
 # prepare builds/serves the repository and installs branch 535 + CUDA 12.2 on both platforms; the bench then
 # measures the converge to 580 + CUDA 12.4/12.8 (first) and its re-run (idempotent).
-molecule prepare -s "$SCEN" >/dev/null
+bench_scenario nvidia_driver_repo
 
-cat > "$WORK/inventory.yml" <<INV
-all:
-  hosts:
-    ${HOST}:
-      ansible_connection: community.docker.docker
-  vars:
-    gpu_node_base_time_sync: false
-    gpu_node_base_build_tools: false
-    nvidia_driver_source: nvidia
-    nvidia_driver_repo_url: http://127.0.0.1:18431/cuda/repos
-    nvidia_driver_repo_key_fingerprint: "$(cat .build/aptrepo/fingerprint)"
-    nvidia_driver_gpu_facts: {count: 8, nvswitch_count: 4, devices: [{vendor: nvidia, name: NVIDIA H100 80GB HBM3, architecture: hopper}]}
-INV
-cat > "$WORK/driver.yml" <<'PB'
-- hosts: all
-  gather_facts: true
-  roles:
-    - {role: mlinfra.gpu.nvidia_driver, nvidia_driver_branch: "580"}
-PB
-cat > "$WORK/cuda.yml" <<'PB'
-- hosts: all
-  gather_facts: true
-  roles:
-    - {role: mlinfra.gpu.cuda_toolkit, cuda_toolkit_versions: ["12.4", "12.8"], cuda_toolkit_cudnn: true, cuda_toolkit_nccl: true}
-PB
-{
-  echo "- hosts: all"
-  echo "  gather_facts: true"
-  echo "  tasks:"
-  for i in $(seq "$N"); do
-    printf '    - name: noop %s\n      ansible.builtin.command: "true"\n      changed_when: false\n' "$i"
-  done
-} > "$WORK/noop.yml"
-
-run() {  # run NAME PLAYBOOK -> "NAME seconds tasks changed"
-  local t0 t1 out
-  t0=$(date +%s.%N)
-  out=$(ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ansible-playbook -i "$WORK/inventory.yml" "$2")
-  t1=$(date +%s.%N)
-  printf '%-22s %6.1fs  tasks=%-4s changed=%s\n' "$1" "$(echo "$t1 - $t0" | bc)" \
-    "$(grep -c '^TASK \[' <<<"$out")" "$(grep -oP 'changed=\K[0-9]+' <<<"$out" | tail -1)"
-}
-run "noop x$N" "$WORK/noop.yml"
-run "driver first" "$WORK/driver.yml"
-run "driver rerun" "$WORK/driver.yml"
-run "cuda first" "$WORK/cuda.yml"
-run "cuda rerun" "$WORK/cuda.yml"
+bench_inventory <<VARS
+gpu_node_base_time_sync: false
+gpu_node_base_build_tools: false
+nvidia_driver_source: nvidia
+nvidia_driver_repo_url: http://127.0.0.1:18431/cuda/repos
+nvidia_driver_repo_key_fingerprint: "$(cat .build/aptrepo/fingerprint)"
+nvidia_driver_gpu_facts: {count: 8, nvswitch_count: 4, devices: [{vendor: nvidia, name: NVIDIA H100 80GB HBM3, architecture: hopper}]}
+VARS
+bench_play '{role: mlinfra.gpu.nvidia_driver, nvidia_driver_branch: "580"}' driver.yml
+bench_play '{role: mlinfra.gpu.cuda_toolkit, cuda_toolkit_versions: ["12.4", "12.8"], cuda_toolkit_cudnn: true, cuda_toolkit_nccl: true}' cuda.yml
+bench_run "driver first" "$WORK/driver.yml" "$WORK/inventory.yml"
+bench_run "driver rerun" "$WORK/driver.yml" "$WORK/inventory.yml"
+bench_run "cuda first" "$WORK/cuda.yml" "$WORK/inventory.yml"
+bench_run "cuda rerun" "$WORK/cuda.yml" "$WORK/inventory.yml"
+RERUN=$SECS
+bench_noop_floor "$N" "$WORK/inventory.yml"

@@ -5,57 +5,19 @@
 # many no-op tasks as the re-run ran, against the same container, in the same run), and the ratio re-run / floor.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. scripts/lib.sh
-ensure_venv
-ensure_collection_link
-SCEN=container_runtime
-HOST=mlinfra-${SCEN}-debian12
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"; molecule cleanup -s "$SCEN" >/dev/null 2>&1 || true; molecule destroy -s "$SCEN" >/dev/null 2>&1 || true' EXIT
-
-molecule destroy -s "$SCEN" >/dev/null 2>&1 || true
-molecule create -s "$SCEN" >/dev/null
+. bench/roles/lib.sh
 # prepare builds/serves the repository on 127.0.0.1:18432 and seeds the user's daemon.json (no engine yet)
-molecule prepare -s "$SCEN" >/dev/null
+bench_scenario container_runtime
 
-cat > "$WORK/inventory.yml" <<INV
-all:
-  hosts:
-    ${HOST}:
-      ansible_connection: community.docker.docker
-  vars:
-    container_runtime_repo_url: http://127.0.0.1:18432/cuda/repos
-    container_runtime_repo_key_fingerprint: "$(cat .build/aptrepo-runtime/fingerprint)"
-    container_runtime_toolkit_version: "1.17"
-    container_runtime_gpu_facts: {count: 1, devices: [{vendor: nvidia, name: NVIDIA H100 80GB HBM3, architecture: hopper}]}
-INV
-cat > "$WORK/runtime.yml" <<'PB'
-- hosts: all
-  gather_facts: true
-  roles:
-    - mlinfra.gpu.container_runtime
-PB
+bench_inventory <<VARS
+container_runtime_repo_url: http://127.0.0.1:18432/cuda/repos
+container_runtime_repo_key_fingerprint: "$(cat .build/aptrepo-runtime/fingerprint)"
+container_runtime_toolkit_version: "1.17"
+container_runtime_gpu_facts: {count: 1, devices: [{vendor: nvidia, name: NVIDIA H100 80GB HBM3, architecture: hopper}]}
+VARS
+bench_play 'mlinfra.gpu.container_runtime' runtime.yml
 
-run() {  # run NAME PLAYBOOK -> prints "NAME seconds tasks changed"; sets SECS and TASKS
-  local t0 t1 out
-  t0=$(date +%s.%N)
-  out=$(ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ansible-playbook -i "$WORK/inventory.yml" "$2")
-  t1=$(date +%s.%N)
-  SECS=$(echo "$t1 - $t0" | bc)
-  TASKS=$(grep -c '^TASK \[' <<<"$out")
-  printf '%-22s %6.1fs  tasks=%-4s changed=%s\n' "$1" "$SECS" "$TASKS" "$(grep -oP 'changed=\K[0-9]+' <<<"$out" | tail -1)"
-}
-run "runtime first" "$WORK/runtime.yml"
-run "runtime rerun" "$WORK/runtime.yml"
+bench_run "runtime first" "$WORK/runtime.yml" "$WORK/inventory.yml"
+bench_run "runtime rerun" "$WORK/runtime.yml" "$WORK/inventory.yml"
 RERUN=$SECS
-N=$TASKS
-{
-  echo "- hosts: all"
-  echo "  gather_facts: true"
-  echo "  tasks:"
-  for i in $(seq $((N - 1))); do  # the re-run's count includes Gathering Facts
-    printf '    - name: noop %s\n      ansible.builtin.command: "true"\n      changed_when: false\n' "$i"
-  done
-} > "$WORK/noop.yml"
-run "noop x$((N - 1))" "$WORK/noop.yml"
-printf 'ratio rerun/floor: %.2f\n' "$(echo "$RERUN / $SECS" | bc -l)"
+bench_noop_floor $((TASKS - 1)) "$WORK/inventory.yml"  # the re-run's count includes Gathering Facts

@@ -4,34 +4,14 @@
 # Prints: first converge and idempotent re-run wall time, task count, the no-op floor of as many tasks, and the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. scripts/lib.sh
 . bench/roles/lib.sh
-ensure_venv
-ensure_collection_link
-SCEN=ml_frameworks
-HOST=mlinfra-${SCEN}-debian12
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"; molecule destroy -s "$SCEN" >/dev/null 2>&1 || true' EXIT
+bench_scenario ml_frameworks
 
-molecule destroy -s "$SCEN" >/dev/null 2>&1 || true
-molecule create -s "$SCEN" >/dev/null
-molecule prepare -s "$SCEN" >/dev/null
-
-cat > "$WORK/inventory.yml" <<INV
-all:
-  hosts:
-    ${HOST}:
-      ansible_connection: community.docker.docker
-  vars:
-    ml_frameworks_envs: [{name: jax, framework: jax, version: "0.4.35"}]
-    ml_frameworks_ca_file: /etc/ssl/certs/ca-certificates.crt
-INV
-cat > "$WORK/frameworks.yml" <<'PB'
-- hosts: all
-  gather_facts: true
-  roles:
-    - mlinfra.gpu.ml_frameworks
-PB
+bench_inventory <<VARS
+ml_frameworks_envs: [{name: jax, framework: jax, version: "0.4.35"}]
+ml_frameworks_ca_file: /etc/ssl/certs/ca-certificates.crt
+VARS
+bench_play 'mlinfra.gpu.ml_frameworks' frameworks.yml
 bench_run "frameworks first" "$WORK/frameworks.yml" "$WORK/inventory.yml"
 bench_run "frameworks rerun" "$WORK/frameworks.yml" "$WORK/inventory.yml"
 RERUN=$SECS
