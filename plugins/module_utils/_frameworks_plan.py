@@ -163,8 +163,8 @@ def _auto(env, row, host):
 
 
 def _match(offered, wanted):
-    """The offered build ('12.6', '6.2.4', '12') that the wanted numbers name, or None."""
-    for build in offered:
+    """The newest offered build ('12.6', '6.2.4', '12') that the wanted numbers name ('12' -> '12.8'), or None."""
+    for build in reversed(offered):
         if _numbers(build)[:len(_numbers(wanted))] == _numbers(wanted) or (
                 len(_numbers(build)) == 1 and _numbers(wanted)[0] == _numbers(build)[0]):
             return build
@@ -295,8 +295,8 @@ def resolve(env, host, sources, root):
     if framework == "none":
         build, reason = "cpu", "no framework"
         if env["build"] != "auto" and env["build"] != "cpu":
-            _refuse("environment %r: build %r needs a framework (torch, jax or tensorflow)." % (env["name"],
-                                                                                            env["build"]))
+            _refuse("environment %r: build %r needs a framework (torch, jax or tensorflow)."
+                    % (env["name"], env["build"]))
     else:
         build, reason = _choose_build(env, row, host)
     lines, tag = requirements(framework, env["version"], build, row)

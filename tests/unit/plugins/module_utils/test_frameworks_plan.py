@@ -115,8 +115,8 @@ def test_mi300x_host_facts():
 
 
 def test_planned_driver_wins_over_the_facts():
-    assert fp.host_accelerators(H535, "580.65.06") == {"vendor": "nvidia", "driver": "580.65.06",
-                                                        "cuda_ceiling": "13.0", "gpus": 1}
+    assert fp.host_accelerators(H535, "580.65.06") == {
+        "vendor": "nvidia", "driver": "580.65.06", "cuda_ceiling": "13.0", "gpus": 1}
 
 
 def test_nvidia_wins_over_amd():
@@ -165,6 +165,10 @@ def test_explicit_jax_minor_maps_to_its_major_extra():
     assert (got["build"], got["requirements"]) == ("cuda12", ["jax[cuda12]==0.6.2"])
 
 
+def test_explicit_cuda_major_is_its_newest_minor():
+    assert one(H580, version="2.9.0", build="cuda12")["build"] == "cuda12.8"
+
+
 def test_explicit_cuda_without_driver_version_is_kept():
     host = {"vendors": ["nvidia"], "devices": [{"vendor": "nvidia", "name": "NVIDIA H100 80GB HBM3"}]}
     assert one(host, build="cuda12.6")["build"] == "cuda12.6"
@@ -208,8 +212,8 @@ def test_absent_env_is_only_its_path():
 
 def test_defaults_of_a_minimal_env():
     got = fp.plan([{"name": "tools"}], NO_GPU, {}, ROOT + "/")["envs"][0]
-    assert (got["framework"], got["build"], got["state"], got["path"]) == ("none", "cpu", "present",
-                                                                          "/opt/mlinfra/envs/tools")
+    assert (got["framework"], got["build"], got["state"], got["path"]) == (
+        "none", "cpu", "present", "/opt/mlinfra/envs/tools")
 
 
 # --- sources and hash ------------------------------------------------------------------------------------------------
