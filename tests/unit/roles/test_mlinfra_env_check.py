@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 CHECKER = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "ml_frameworks", "files",
-                       "mlinfra-env-check")
+                       "mlinfra_env_check.py")
 
 
 def _env(root, name, spec):

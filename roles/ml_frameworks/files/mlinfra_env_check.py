@@ -1,10 +1,9 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright: mlinfra.gpu contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """mlinfra-env-check: prove that the mlinfra.gpu.ml_frameworks environments work.
 
-    mlinfra-env-check [--root /opt/mlinfra/envs] [NAME ...]
+    mlinfra-env-check [--root /opt/mlinfra/envs] [NAME ...]   (a /bin/sh wrapper that runs this file with python3)
 
 Runs itself with each environment's interpreter (``--probe``), which imports the environment's framework (read from
 the .mlinfra-spec.json the role wrote), and prints one JSON list: per environment its framework, version, CUDA/ROCm
@@ -89,7 +88,7 @@ def check(root, name):
     report["spec_hash"] = spec.get("spec_hash")
     framework = spec.get("framework", "none")
     proc = subprocess.run([os.path.join(path, "bin", "python"), os.path.abspath(__file__), "--probe", framework],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False,
                           env=dict(os.environ, LANG="C", LC_ALL="C", TF_CPP_MIN_LOG_LEVEL="2"))
     try:
         report.update(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -104,7 +103,7 @@ def main(argv):
         probe(argv[1])
         return 0
     root = "/opt/mlinfra/envs"
-    if argv[:1] == ["--root"]:
+    while argv[:1] == ["--root"]:
         root, argv = argv[1], argv[2:]
     names = argv or sorted(n for n in os.listdir(root) if not n.startswith(".")
                            and os.path.isfile(os.path.join(root, n, SPEC)))
