@@ -150,16 +150,15 @@ def _auto_nvidia(env, row, host):
 
 
 def _auto(env, row, host):
+    """A GPU host (vendor nvidia or amd): the newest build of that vendor the host runs."""
     if host["vendor"] == "nvidia":
         return _auto_nvidia(env, row, host)
-    if host["vendor"] == "amd":
-        if not row["rocm"]:
-            _refuse("environment %r: AMD GPUs are seen, but %s publishes no ROCm build that pip can install here; "
-                    "set build cpu, or use torch, which publishes ROCm builds."
-                    % (env["name"], _label(env["framework"], env["version"], row)))
-        return "rocm" + row["rocm"][-1], "auto: AMD GPUs, the newest ROCm build of %s" % _label(
-            env["framework"], env["version"], row)
-    return "cpu", "auto: no GPU seen"
+    if not row["rocm"]:
+        _refuse("environment %r: AMD GPUs are seen, but %s publishes no ROCm build that pip can install here; "
+                "set build cpu, or use torch, which publishes ROCm builds."
+                % (env["name"], _label(env["framework"], env["version"], row)))
+    return "rocm" + row["rocm"][-1], "auto: AMD GPUs, the newest ROCm build of %s" % _label(
+        env["framework"], env["version"], row)
 
 
 def _match(offered, wanted):

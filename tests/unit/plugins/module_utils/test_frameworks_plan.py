@@ -276,6 +276,16 @@ def test_h100_535_refuses_tensorflow_216():
                           "tensorflow 2.15 (cuda12.2)")
 
 
+def test_driver_exactly_at_the_floor_runs_the_build():
+    host = dict(H550, driver={"version": "560.28.03"})
+    assert one(host)["build"] == "cuda12.6"
+
+
+def test_what_fits_is_the_newest_series_with_a_build_the_driver_runs():
+    host = dict(H550, driver={"version": "550.54.14"})
+    assert "What would fit: torch 2.7 (cuda11.8), or a driver >= 560.28.03" in refusal(host, version="2.9.0")
+
+
 def test_old_driver_fits_nothing():
     host = dict(H535, driver={"version": "470.82.01"})
     msg = refusal(host, framework="jax", version="0.4.35")
