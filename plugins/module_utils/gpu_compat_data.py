@@ -146,7 +146,8 @@ _JAX_INSTALL = ("https://docs.jax.dev/en/latest/installation.html 'NVIDIA GPU': 
 _JAX_CUDA13 = _JAX_INSTALL + "; jax[cuda13] pinned at jax 0.7.2 in the wild (code index id 54018572280)"
 _JAX_CUDA12 = _JAX_INSTALL + "; the cuda12 extra (CUDA from pip wheels) since jax 0.4.26 (JAX CHANGELOG, UNVERIFIED here)"
 _TF_BUILD = ("https://www.tensorflow.org/install/source#gpu 'Tested build configurations' (Linux GPU: version -> CUDA); "
-             "pip install tensorflow[and-cuda] (https://www.tensorflow.org/install/pip)")
+             "pip install tensorflow[and-cuda] (https://www.tensorflow.org/install/pip); the page was not retrieved in "
+             "the session that wrote these rows: UNVERIFIED, check before relying on them")
 
 FRAMEWORK_BUILDS = (
     {"framework": "torch", "series": "2.9", "cuda": ("12.6", "12.8", "13.0"), "rocm": ("6.4",),
