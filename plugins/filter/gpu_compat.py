@@ -10,6 +10,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils import gpu_compat
+from ansible_collections.mlinfra.gpu.plugins.module_utils._frameworks_plan import framework_builds
 from ansible_collections.mlinfra.gpu.plugins.module_utils.gpu_catalog import normalize_model
 
 
@@ -42,6 +43,7 @@ FILTERS = {
     "gpu_model": normalize_model,
     "gpu_driver_branch_support": gpu_compat.driver_branch_support,
     "gpu_open_modules": gpu_compat.open_modules_requirement,
+    "framework_builds": framework_builds,
 }
 
 

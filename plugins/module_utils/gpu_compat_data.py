@@ -128,3 +128,54 @@ DRIVER_BRANCHES = (
     {"branch": 595, "type": "production", "eol": "2027-03", "source": _DC_DRIVERS},
     {"branch": 620, "type": "lts", "eol": "2029-09", "source": _DC_DRIVERS},
 )
+
+# ML framework builds (role mlinfra.gpu.ml_frameworks, filter mlinfra.gpu.framework_builds).
+# One row per framework release series ('2.6' covers 2.6.x): the GPU builds its project publishes, as pip sees them.
+#   torch: one wheel index per build, https://download.pytorch.org/whl/<tag> (tag cu126 = CUDA 12.6, rocm6.4 = ROCm
+#          6.4, cpu); the driver needed by a cuXY wheel is CUDA_MIN_DRIVER's for X.Y (gpu_compat.cuda_min_driver).
+#   jax:   one PyPI extra per CUDA major (jax[cuda12], jax[cuda13]) with JAX's own driver floor (min_driver); no ROCm
+#          wheel on PyPI (AMD's plugin needs a local ROCm: jax[rocm7-local]), so AMD hosts get no automatic build.
+#          "first": the first release of the series with that build.
+#   tensorflow: one CUDA per release through the extra tensorflow[and-cuda]; the driver needed is CUDA_MIN_DRIVER's.
+_TORCH_RELEASE = ("pytorch/pytorch RELEASE.md 'Release Compatibility Matrix' (stable and experimental CUDA, stable ROCm), "
+                  "cross-checked with https://pytorch.org/get-started/previous-versions/ (wheel index names cuXYZ, "
+                  "rocmX.Y)")
+_TORCH_PREVIOUS = "https://pytorch.org/get-started/previous-versions/ (pip commands, --index-url .../whl/<tag>)"
+_JAX_INSTALL = ("https://docs.jax.dev/en/latest/installation.html 'NVIDIA GPU': 'the driver version must be >= 525 for "
+                "CUDA 12 on Linux, and >= 580 for CUDA 13 on Linux'; pip install jax[cuda12] / jax[cuda13]")
+_JAX_CUDA13 = _JAX_INSTALL + "; jax[cuda13] pinned at jax 0.7.2 in the wild (code index id 54018572280)"
+_JAX_CUDA12 = _JAX_INSTALL + "; the cuda12 extra (CUDA from pip wheels) since jax 0.4.26 (JAX CHANGELOG, UNVERIFIED here)"
+_TF_BUILD = ("https://www.tensorflow.org/install/source#gpu 'Tested build configurations' (Linux GPU: version -> CUDA); "
+             "pip install tensorflow[and-cuda] (https://www.tensorflow.org/install/pip); the page was not retrieved in "
+             "the session that wrote these rows: UNVERIFIED, check before relying on them")
+
+FRAMEWORK_BUILDS = (
+    {"framework": "torch", "series": "2.9", "cuda": ("12.6", "12.8", "13.0"), "rocm": ("6.4",),
+     "source": _TORCH_RELEASE + "; 2.9.x wheels cu126/cu128/cu130 + rocm6.4: " + _TORCH_PREVIOUS},
+    {"framework": "torch", "series": "2.8", "cuda": ("12.6", "12.8", "12.9"), "rocm": ("6.4",),
+     "source": _TORCH_RELEASE},
+    {"framework": "torch", "series": "2.7", "cuda": ("11.8", "12.6", "12.8"), "rocm": ("6.3",),
+     "source": _TORCH_RELEASE},
+    {"framework": "torch", "series": "2.6", "cuda": ("11.8", "12.4", "12.6"), "rocm": ("6.1", "6.2.4"),
+     "source": _TORCH_RELEASE + "; 2.6.0 wheels cu118/cu124/cu126 + rocm6.1/rocm6.2.4: " + _TORCH_PREVIOUS},
+    {"framework": "torch", "series": "2.5", "cuda": ("11.8", "12.1", "12.4"), "rocm": ("6.2",),
+     "source": _TORCH_RELEASE},
+    {"framework": "torch", "series": "2.4", "cuda": ("11.8", "12.1", "12.4"), "rocm": ("6.1",),
+     "source": _TORCH_RELEASE + " (12.4 experimental, published)"},
+    {"framework": "jax", "series": "0.8", "cuda": ("12", "13"), "rocm": (),
+     "min_driver": {"12": "525", "13": "580"}, "source": _JAX_CUDA13},
+    {"framework": "jax", "series": "0.7", "cuda": ("12", "13"), "rocm": (), "first": {"13": "0.7.2"},
+     "min_driver": {"12": "525", "13": "580"}, "source": _JAX_CUDA13},
+    {"framework": "jax", "series": "0.6", "cuda": ("12",), "rocm": (), "min_driver": {"12": "525"},
+     "source": _JAX_CUDA12},
+    {"framework": "jax", "series": "0.5", "cuda": ("12",), "rocm": (), "min_driver": {"12": "525"},
+     "source": _JAX_CUDA12},
+    {"framework": "jax", "series": "0.4", "cuda": ("12",), "rocm": (), "min_driver": {"12": "525"},
+     "source": _JAX_CUDA12},
+    {"framework": "tensorflow", "series": "2.20", "cuda": ("12.5",), "rocm": (), "source": _TF_BUILD},
+    {"framework": "tensorflow", "series": "2.19", "cuda": ("12.5",), "rocm": (), "source": _TF_BUILD},
+    {"framework": "tensorflow", "series": "2.18", "cuda": ("12.5",), "rocm": (), "source": _TF_BUILD},
+    {"framework": "tensorflow", "series": "2.17", "cuda": ("12.3",), "rocm": (), "source": _TF_BUILD},
+    {"framework": "tensorflow", "series": "2.16", "cuda": ("12.3",), "rocm": (), "source": _TF_BUILD},
+    {"framework": "tensorflow", "series": "2.15", "cuda": ("12.2",), "rocm": (), "source": _TF_BUILD},
+)

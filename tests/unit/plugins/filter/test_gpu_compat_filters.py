@@ -157,3 +157,14 @@ def test_gpu_open_modules(gpus, answer):
 def test_gpu_open_modules_conflict():
     with pytest.raises(AnsibleFilterError, match="no kernel module flavour fits"):
         F["gpu_open_modules"](["B200", "V100"])
+
+
+def test_framework_builds_filter_jax_series():
+    assert [(r["series"], r["builds"]) for r in F["framework_builds"]("jax")] == [
+        ("0.8", ["cpu", "cuda12", "cuda13"]), ("0.7", ["cpu", "cuda12", "cuda13"]), ("0.6", ["cpu", "cuda12"]),
+        ("0.5", ["cpu", "cuda12"]), ("0.4", ["cpu", "cuda12"])]
+
+
+def test_framework_builds_filter_refuses_unknown_framework():
+    with pytest.raises(AnsibleFilterError, match="^mlinfra.gpu.framework_builds: unknown framework 'mxnet'"):
+        F["framework_builds"]("mxnet")
