@@ -20,7 +20,7 @@ def _nvidia_seen(gpu):
 
 
 def _gpu_seen(gpu):
-    return (gpu.get("count") or 0) > 0
+    return bool(gpu.get("count"))
 
 
 # auto: what the stage needs to run. Stages without an entry accept only true and false.

@@ -42,6 +42,17 @@ def test_a_cpu_node_runs_neither():
         "summary": True}
 
 
+def test_one_gpu_is_enough_for_the_runtime():
+    # an inference node with a single GPU
+    assert SITE_STAGES({"container_runtime": "auto"}, {"count": 1, "vendors": ["nvidia"]}) == {"container_runtime": True}
+
+
+def test_an_empty_switch_is_refused():
+    with pytest.raises(ValueError) as err:
+        _site_stages.switch_value("container_runtime", "")
+    assert str(err.value) == "mlinfra_gpu_container_runtime is ''; use true, false or auto (auto: when a GPU is seen)"
+
+
 def test_auto_cuda_follows_the_nvidia_gpus():
     assert SITE_STAGES({"cuda_toolkit": "auto"}, H100_NODE) == {"cuda_toolkit": True}
     assert SITE_STAGES({"cuda_toolkit": "auto"}, MI300_NODE) == {"cuda_toolkit": False}
