@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
+. bench/lib.sh
 ensure_venv
 ensure_collection_link
 SCEN=nvidia_driver_repo
@@ -45,25 +46,10 @@ cat > "$WORK/cuda.yml" <<'PB'
   roles:
     - {role: mlinfra.gpu.cuda_toolkit, cuda_toolkit_versions: ["12.4", "12.8"], cuda_toolkit_cudnn: true, cuda_toolkit_nccl: true}
 PB
-{
-  echo "- hosts: all"
-  echo "  gather_facts: true"
-  echo "  tasks:"
-  for i in $(seq "$N"); do
-    printf '    - name: noop %s\n      ansible.builtin.command: "true"\n      changed_when: false\n' "$i"
-  done
-} > "$WORK/noop.yml"
+bench_noop_playbook "$WORK/noop.yml" "$N"
 
-run() {  # run NAME PLAYBOOK -> "NAME seconds tasks changed"
-  local t0 t1 out
-  t0=$(date +%s.%N)
-  out=$(ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ansible-playbook -i "$WORK/inventory.yml" "$2")
-  t1=$(date +%s.%N)
-  printf '%-22s %6.1fs  tasks=%-4s changed=%s\n' "$1" "$(echo "$t1 - $t0" | bc)" \
-    "$(grep -c '^TASK \[' <<<"$out")" "$(grep -oP 'changed=\K[0-9]+' <<<"$out" | tail -1)"
-}
-run "noop x$N" "$WORK/noop.yml"
-run "driver first" "$WORK/driver.yml"
-run "driver rerun" "$WORK/driver.yml"
-run "cuda first" "$WORK/cuda.yml"
-run "cuda rerun" "$WORK/cuda.yml"
+bench_run "noop x$N" "$WORK/inventory.yml" "$WORK/noop.yml"
+bench_run "driver first" "$WORK/inventory.yml" "$WORK/driver.yml"
+bench_run "driver rerun" "$WORK/inventory.yml" "$WORK/driver.yml"
+bench_run "cuda first" "$WORK/inventory.yml" "$WORK/cuda.yml"
+bench_run "cuda rerun" "$WORK/inventory.yml" "$WORK/cuda.yml"

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
+. bench/lib.sh
 ensure_venv
 ensure_collection_link
 SCEN=container_runtime
@@ -36,26 +37,10 @@ cat > "$WORK/runtime.yml" <<'PB'
     - mlinfra.gpu.container_runtime
 PB
 
-run() {  # run NAME PLAYBOOK -> prints "NAME seconds tasks changed"; sets SECS and TASKS
-  local t0 t1 out
-  t0=$(date +%s.%N)
-  out=$(ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ansible-playbook -i "$WORK/inventory.yml" "$2")
-  t1=$(date +%s.%N)
-  SECS=$(echo "$t1 - $t0" | bc)
-  TASKS=$(grep -c '^TASK \[' <<<"$out")
-  printf '%-22s %6.1fs  tasks=%-4s changed=%s\n' "$1" "$SECS" "$TASKS" "$(grep -oP 'changed=\K[0-9]+' <<<"$out" | tail -1)"
-}
-run "runtime first" "$WORK/runtime.yml"
-run "runtime rerun" "$WORK/runtime.yml"
+bench_run "runtime first" "$WORK/inventory.yml" "$WORK/runtime.yml"
+bench_run "runtime rerun" "$WORK/inventory.yml" "$WORK/runtime.yml"
 RERUN=$SECS
 N=$TASKS
-{
-  echo "- hosts: all"
-  echo "  gather_facts: true"
-  echo "  tasks:"
-  for i in $(seq $((N - 1))); do  # the re-run's count includes Gathering Facts
-    printf '    - name: noop %s\n      ansible.builtin.command: "true"\n      changed_when: false\n' "$i"
-  done
-} > "$WORK/noop.yml"
-run "noop x$((N - 1))" "$WORK/noop.yml"
+bench_noop_playbook "$WORK/noop.yml" $((N - 1))  # the re-run's count includes Gathering Facts
+bench_run "noop x$((N - 1))" "$WORK/inventory.yml" "$WORK/noop.yml"
 printf 'ratio rerun/floor: %.2f\n' "$(echo "$RERUN / $SECS" | bc -l)"
