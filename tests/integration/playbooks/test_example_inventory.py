@@ -102,4 +102,3 @@ def test_the_stages_each_node_runs(hostvars, host, kind, expected):
         "base", "gpu_facts", "nvidia_driver", "cuda_toolkit", "container_runtime", "summary"))
     stages = _site_stages.site_stages(switches, GPUS[kind])
     assert [stage for stage, run in stages.items() if run] == expected
-
