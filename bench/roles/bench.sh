@@ -34,9 +34,9 @@ cat > "$WORK/cuda.yml" <<'PB'
     - {role: mlinfra.gpu.cuda_toolkit, cuda_toolkit_versions: ["12.4", "12.8"], cuda_toolkit_cudnn: true, cuda_toolkit_nccl: true}
 PB
 
-bench_run "driver first" "$WORK/driver.yml"
-bench_run "driver rerun" "$WORK/driver.yml"
+bench_play "driver first" "$WORK/driver.yml"
+bench_play "driver rerun" "$WORK/driver.yml"
 bench_floor "driver rerun"
-bench_run "cuda first" "$WORK/cuda.yml"
-bench_run "cuda rerun" "$WORK/cuda.yml"
+bench_play "cuda first" "$WORK/cuda.yml"
+bench_play "cuda rerun" "$WORK/cuda.yml"
 bench_floor "cuda rerun"

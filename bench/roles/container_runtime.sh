@@ -25,6 +25,6 @@ cat > "$WORK/runtime.yml" <<'PB'
     - mlinfra.gpu.container_runtime
 PB
 
-bench_run "runtime first" "$WORK/runtime.yml"
-bench_run "runtime rerun" "$WORK/runtime.yml"
+bench_play "runtime first" "$WORK/runtime.yml"
+bench_play "runtime rerun" "$WORK/runtime.yml"
 bench_floor "runtime rerun"

@@ -2,8 +2,8 @@
 # Shared by the role benchmarks under bench/roles (sourced; not a timed test).
 #   bench_start SCENARIO      venv, collection link, a work directory, the scenario's nodes created and prepared
 #                             (destroyed again, with its cleanup, when the script exits)
-#   bench_run NAME PLAYBOOK   runs PLAYBOOK against $WORK/inventory.yml; prints "NAME seconds tasks changed" and
-#                             sets SECS and TASKS
+#   bench_play NAME PLAYBOOK  runs PLAYBOOK against $WORK/inventory.yml (bench_run of bench/lib.sh); prints
+#                             "NAME seconds tasks changed" and sets SECS and TASKS
 #   bench_floor NAME          Ansible's per-task floor: a play of as many no-op tasks as the last bench_run ran, on
 #                             the same node, in the same run; prints it and the ratio NAME / floor
 set -euo pipefail
@@ -11,6 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . scripts/lib.sh
 ensure_venv
 ensure_collection_link
+. bench/lib.sh
 
 bench_start() {
   SCEN=$1
@@ -22,26 +23,13 @@ bench_start() {
   molecule prepare -s "$SCEN" >/dev/null  # create already prepares in newer molecule: then a no-op
 }
 
-bench_run() {
-  local t0 t1 out
-  t0=$(date +%s.%N)
-  out=$(ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ansible-playbook -i "$WORK/inventory.yml" "$2")
-  t1=$(date +%s.%N)
-  SECS=$(echo "$t1 - $t0" | bc)
-  TASKS=$(grep -c '^TASK \[' <<<"$out")
-  printf '%-22s %6.1fs  tasks=%-4s changed=%s\n' "$1" "$SECS" "$TASKS" "$(grep -oP 'changed=\K[0-9]+' <<<"$out" | tail -1)"
+bench_play() {
+  bench_run "$1" "$WORK/inventory.yml" "$2"
 }
 
 bench_floor() {
   local rerun=$SECS n=$((TASKS - 1))  # the count includes Gathering Facts, which the no-op play has too
-  {
-    echo "- hosts: all"
-    echo "  gather_facts: true"
-    echo "  tasks:"
-    for i in $(seq "$n"); do
-      printf '    - name: noop %s\n      ansible.builtin.command: "true"\n      changed_when: false\n' "$i"
-    done
-  } > "$WORK/noop.yml"
-  bench_run "noop x$n" "$WORK/noop.yml"
+  bench_noop_playbook "$WORK/noop.yml" "$n"
+  bench_play "noop x$n" "$WORK/noop.yml"
   printf 'ratio %s / floor: %.2f\n' "$1" "$(echo "$rerun / $SECS" | bc -l)"
 }

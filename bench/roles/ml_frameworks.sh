@@ -21,6 +21,6 @@ cat > "$WORK/frameworks.yml" <<'PB'
     - mlinfra.gpu.ml_frameworks
 PB
 
-bench_run "frameworks first" "$WORK/frameworks.yml"
-bench_run "frameworks rerun" "$WORK/frameworks.yml"
+bench_play "frameworks first" "$WORK/frameworks.yml"
+bench_play "frameworks rerun" "$WORK/frameworks.yml"
 bench_floor "frameworks rerun"
