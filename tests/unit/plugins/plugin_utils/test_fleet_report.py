@@ -113,6 +113,11 @@ def test_a_simulated_host_with_nvswitches_and_unnamed_gpus():
             record["driver_loaded"]) == (True, 4, {"NVIDIA H100": 1, "unknown": 2}, ["NVIDIA H100", "unknown"], True)
 
 
+@pytest.mark.parametrize("simulated, expected", [("8 x H100 (recorded)", True), ("", False), (None, False)])
+def test_the_site_label_of_recorded_hardware_marks_the_host_simulated(simulated, expected):
+    assert fr.host_record({"host": "demo", "gpu": {"devices": []}, "simulated": simulated})["simulated"] is expected
+
+
 @pytest.mark.parametrize("driver, version, expected", [
     ({"cuda_version": "12.9"}, "575.57.08", "12.9"),   # the driver's own answer wins
     ({"cuda_version": 13.1}, None, "13.1"),
@@ -298,7 +303,7 @@ def test_an_unknown_source_is_refused_naming_it_and_the_known_ones():
     with pytest.raises(ValueError) as err:
         fr.sources({"framework": "x"})
     assert str(err.value) == ("fleet_report: unknown source 'framework'; known: container_runtime, cuda_toolkit, "
-                              "frameworks, health, nvidia_driver, reboot, storage")
+                              "frameworks, health, nvidia_driver, reboot, simulated, storage")
 
 
 def test_raw_host_reads_the_facts_groups_and_the_first_defined_source():
@@ -308,7 +313,7 @@ def test_raw_host_reads_the_facts_groups_and_the_first_defined_source():
     raw = fr.raw_host("n1", variables, fr.sources())
     assert raw == {"host": "n1", "groups": ["training"], "gpu": {"count": 0}, "nvidia_driver": None,
                    "container_runtime": {"engine": "docker"}, "cuda_toolkit": None, "health": {"healthy": True},
-                   "frameworks": None, "storage": None, "reboot": None}
+                   "frameworks": None, "storage": None, "reboot": None, "simulated": None}
 
 
 def test_raw_host_without_any_variable():
