@@ -25,13 +25,8 @@ description:
   - The table is the filter mlinfra.gpu.framework_builds.
 author:
   - mlinfra.gpu maintainers (@mlinfra)
-attributes:
-  check_mode:
-    support: full
-    description: Pure decision; the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
+extends_documentation_fragment:
+  - mlinfra.gpu.attributes.read_only
 options:
   envs:
     description: The environments (the layout of the role's C(ml_frameworks_envs)).

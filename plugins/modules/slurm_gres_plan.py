@@ -27,13 +27,8 @@ description:
     refused.
 author:
   - mlinfra.gpu maintainers (@mlinfra)
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: Nothing changes.
+extends_documentation_fragment:
+  - mlinfra.gpu.attributes.read_only
 options:
   gpu_facts:
     description: C(ansible_facts.gpu) of the node.

@@ -25,13 +25,8 @@ description:
     the role did not write (the role keeps its own record of the lines it wrote, O(record)).
 author:
   - mlinfra.gpu maintainers (@mlinfra)
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
+extends_documentation_fragment:
+  - mlinfra.gpu.attributes.read_only
 options:
   scratch:
     description: C(storage_mounts_scratch) of the role.
