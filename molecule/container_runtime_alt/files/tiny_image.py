@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python
 """Write a tiny OCI image archive (busybox-static as /bin/sh, true, env, cat) that `ctr image import` takes.
 
     python3 tiny_image.py OUT.tar NAME        # NAME such as docker.io/mlinfra/tiny:latest
