@@ -83,7 +83,7 @@ def applied_roles(inventory, nvidia_gpus):
         unknown = sorted(name for name in listed if not (ROLES / name).is_dir())
         if unknown:
             raise pytest.UsageError("%s names roles this collection does not have: %s" % (ROLES_VAR, ", ".join(unknown)))
-        return set(listed), "the host's %s" % ROLES_VAR
+        return set(listed), ROLES_VAR
     roles = {"gpu_node_base"}
     if nvidia_gpus() or boolean(inventory.get("mlinfra_gpu_nvidia_driver", False), strict=False):
         roles.add("nvidia_driver")
@@ -91,7 +91,7 @@ def applied_roles(inventory, nvidia_gpus):
         role = key[len(SWITCH_PREFIX):]
         if key.startswith(SWITCH_PREFIX) and (ROLES / role).is_dir() and boolean(value, strict=False):
             roles.add(role)
-    return roles, "playbooks/site.yml's rules (no %s for the host)" % ROLES_VAR
+    return roles, "playbooks/site.yml's rules, no %s" % ROLES_VAR
 
 
 class Node:
@@ -138,7 +138,8 @@ class Node:
         return self._gathered_gpu
 
     def _nvidia_gpus(self):
-        return "nvidia" in (self.gpu_facts(self.inventory.get("nvidia_driver_gpu_facts")).get("vendors") or [])
+        """site.yml's rule: an NVIDIA GPU among the host's own GPU facts."""
+        return "nvidia" in (self.gpu_facts().get("vendors") or [])
 
     def roles(self):
         if self._roles is None:
@@ -149,7 +150,7 @@ class Node:
         """Skip the calling test, with the reason, unless the host got the role."""
         roles, why = self.roles()
         if role not in roles:
-            pytest.skip("%s: role %s not applied (from %s: %s)" % (self.name, role, why, ", ".join(sorted(roles))))
+            pytest.skip("%s: role %s not applied (%s: %s)" % (self.name, role, why, ", ".join(sorted(roles))))
 
     def template_drift(self, role, template, dest, role_vars, mode=0o644):
         """How dest on the host differs from the role's template as Ansible renders it for the host (the template
