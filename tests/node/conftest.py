@@ -207,6 +207,16 @@ def _host_of(item):
     return getattr(getattr(target, "backend", None), "host", None)
 
 
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (-n N --dist loadgroup) all tests of one host run in one worker: hosts run in parallel and
+    each worker gathers only its hosts' facts."""
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            name = _host_of(item)
+            if name is not None:
+                item.add_marker(pytest.mark.xdist_group(name))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -243,7 +253,7 @@ class Summary:
             status = "FAIL" if counts["failed"] or counts["error"] else "OK"
             text = ", ".join("%d %s" % (counts[kind], kind) for kind in ("passed", "failed", "error", "skipped")
                              if counts[kind])
-            failed = ("; failed: " + ", ".join(self.failed[name])) if self.failed[name] else ""
+            failed = ("; failed: " + ", ".join(sorted(self.failed[name]))) if self.failed[name] else ""
             yield "node %s: %s: %s%s" % (name, status, text, failed)
 
 
