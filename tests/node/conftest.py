@@ -21,8 +21,9 @@ that is missing would then skip the tests of a broken node instead of failing th
 A test of a role the host did not get is skipped with that reason; so is a test that needs what the host lacks
 (a GPU, its own kernel).
 
-Adding a role: one file test_<role>.py whose tests start with ``node.require("<role>")`` and read
-``node.role_vars("<role>")`` (see test_cuda.py). Each test's failure message starts with the host's name; after
+Adding a role: one file test_<role>.py that sets ``ROLE = "<role>"`` and whose tests take the fixture
+``role_vars`` (the role's variables; the tests are skipped, with the reason, on hosts without the role) and
+``node`` (see test_cuda.py). Each test's failure message starts with the host's name; after
 the run, one line per host sums up the results (terminal summary; the JUnit XML carries the host of each test
 as the property ``host``).
 """
@@ -200,6 +201,14 @@ def node(host):
     return _NODES[key]
 
 
+@pytest.fixture(scope="module")
+def role_vars(node, request):
+    """The variables of the test module's role (its ROLE), once the host is known to have got the role (otherwise
+    each test that uses them is skipped with the reason)."""
+    node.require(request.module.ROLE)
+    return node.role_vars(request.module.ROLE)
+
+
 def _host_of(item):
     """The inventory name of the host a test item runs against (testinfra parametrizes _testinfra_host)."""
     params = getattr(getattr(item, "callspec", None), "params", {})
@@ -237,7 +246,10 @@ class Summary:
         name = dict(report.user_properties).get("host")
         if name is None:
             return
-        test = report.nodeid.split("[")[0].split("/")[-1]
+        path, _, test = report.nodeid.partition("::")
+        host_id = "ansible://" + name
+        test = test.replace("[%s]" % host_id, "").replace("-" + host_id, "").replace(host_id + "-", "")
+        test = "%s::%s" % (path.rsplit("/", 1)[-1], test)
         if report.when == "call" and report.passed:
             self.counts[name]["passed"] += 1
         elif report.skipped:

@@ -16,29 +16,23 @@ ROLE = "container_runtime"
 
 
 @pytest.fixture(scope="module")
-def runtime(node):
-    node.require(ROLE)
-    return node.role_vars(ROLE)
-
-
-@pytest.fixture(scope="module")
-def plan(node, runtime):
+def plan(node, role_vars):
     release = "%s_%s" % (node.facts["distribution"], node.facts["distribution_major_version"])
     settings = {
-        "engine": runtime["container_runtime_engine"], "source": runtime["container_runtime_source"],
-        "nvidia": str(runtime["container_runtime_nvidia"]),
-        "engine_version": str(runtime["container_runtime_engine_version"]),
-        "toolkit_version": str(runtime["container_runtime_toolkit_version"]),
-        "default_runtime": runtime["container_runtime_default_runtime"],
+        "engine": role_vars["container_runtime_engine"], "source": role_vars["container_runtime_source"],
+        "nvidia": str(role_vars["container_runtime_nvidia"]),
+        "engine_version": str(role_vars["container_runtime_engine_version"]),
+        "toolkit_version": str(role_vars["container_runtime_toolkit_version"]),
+        "default_runtime": role_vars["container_runtime_default_runtime"],
     }
     platform = {
         "name": "%s %s" % (node.facts["distribution"], node.facts["distribution_major_version"]),
-        "packages": runtime["container_runtime__packages"][release],
-        "engine_versions": runtime["container_runtime__engine_versions"][release],
+        "packages": role_vars["container_runtime__packages"][release],
+        "engine_versions": role_vars["container_runtime__engine_versions"][release],
         "in_container": node.in_container,
         "cgroup2": node.host.file("/sys/fs/cgroup/cgroup.controllers").exists,
     }
-    return _runtime_plan.choose(settings, node.gpu_facts(runtime["container_runtime_gpu_facts"]), platform)
+    return _runtime_plan.choose(settings, node.gpu_facts(role_vars["container_runtime_gpu_facts"]), platform)
 
 
 def check_packages(node, what, names, version):
@@ -73,16 +67,16 @@ def test_engine_running(node, plan):
                "enabled %s, running %s" % (service.is_enabled, service.is_running))
 
 
-def test_docker_configuration_merged(node, runtime, plan):
+def test_docker_configuration_merged(node, role_vars, plan):
     if plan["engine"] != "docker":
         pytest.skip("%s: engine %s has no daemon.json" % (node.name, plan["engine"]))
-    overlay = _runtime_config.docker_overlay(plan["nvidia"], runtime["container_runtime_default_runtime"],
-                                             plan["engine_cdi"], runtime["container_runtime_docker_daemon_options"])
+    overlay = _runtime_config.docker_overlay(plan["nvidia"], role_vars["container_runtime_default_runtime"],
+                                             plan["engine_cdi"], role_vars["container_runtime_docker_daemon_options"])
     current = node.host.file(plan["config"])
     merged = _runtime_config.merge_daemon_json(current.content_string if current.exists else None, plan["config"],
                                                overlay)
     node.check(merged is None, "docker configuration %s" % plan["config"],
-               "lacks what the role merges in (runtime, CDI, container_runtime_docker_daemon_options): it would be %s"
+               "lacks what the role merges in (role_vars, CDI, container_runtime_docker_daemon_options): it would be %s"
                % merged)
 
 
@@ -96,12 +90,12 @@ def test_docker_has_nvidia_runtime(node, plan):
 @pytest.fixture()
 def cdi(node, plan):
     if not plan["cdi_spec"]:
-        pytest.skip("%s: no CDI spec wanted (no NVIDIA GPU in the GPU facts, or no NVIDIA runtime)" % node.name)
+        pytest.skip("%s: no CDI spec wanted (no NVIDIA GPU in the GPU facts, or no NVIDIA role_vars)" % node.name)
     return plan
 
 
-def test_cdi_spec(node, runtime, cdi):
-    spec = node.host.file(runtime["container_runtime_cdi_spec"])
+def test_cdi_spec(node, role_vars, cdi):
+    spec = node.host.file(role_vars["container_runtime_cdi_spec"])
     kind = (yaml.safe_load(spec.content_string) or {}).get("kind") if spec.exists else None
     node.check(kind == "nvidia.com/gpu", "CDI spec %s" % spec.path, "kind is %s" % kind)
 
@@ -111,9 +105,9 @@ def test_cdi_spec_regenerated_at_boot(node, cdi):
     node.check(unit.is_enabled, "CDI spec at boot", "mlinfra-nvidia-cdi.service is not enabled")
 
 
-def test_dev_char_rule(node, runtime, plan):
+def test_dev_char_rule(node, role_vars, plan):
     if not plan["dev_char_fix"]:
         pytest.skip("%s: the /dev/char fix does not apply (no GPU, podman, cgroup v1 or a container)" % node.name)
-    rule = node.host.file(runtime["container_runtime__udev_rule"])
+    rule = node.host.file(role_vars["container_runtime__udev_rule"])
     node.check(rule.exists and "create-dev-char-symlinks" in rule.content_string, "/dev/char udev rule",
                "%s is missing or does not create the links" % rule.path)

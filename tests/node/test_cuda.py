@@ -10,10 +10,8 @@ ROLE = "cuda_toolkit"
 
 
 @pytest.fixture(scope="module")
-def cuda(node):
+def cuda(role_vars):
     """The role's variables plus what it works out: the versions (sorted) and the default version."""
-    node.require(ROLE)
-    role_vars = node.role_vars(ROLE)
     if role_vars["cuda_toolkit_source"] == "nvidia":
         versions = sorted((str(version) for version in role_vars["cuda_toolkit_versions"]), key=gpu_compat.parse_version)
     else:

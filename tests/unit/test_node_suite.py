@@ -100,13 +100,14 @@ def test_summary_one_line_per_host():
         report("tests/node/test_a.py::test_one[ansible://node-a]", "call", "failed"),
         report("tests/node/test_a.py::test_three[ansible://node-a]", "setup", "failed"),
         report("tests/node/test_a.py::test_four[ansible://node-a]", "setup", "skipped"),
+        report("tests/node/test_c.py::test_five[nvidia-smi-ansible://node-a]", "call", "failed"),
         report("tests/node/test_a.py::test_one[ansible://node-b]", "call", "passed", host="node-b"),
         report("tests/node/test_a.py::test_one[ansible://node-b]", "teardown", "passed", host="node-b"),
         report("tests/unit/test_x.py::test_y", "call", "failed", host=None),
     ]:
         summary.add(item)
     assert list(summary.lines()) == [
-        "node node-a: FAIL: 2 failed, 1 error, 1 skipped; failed: test_a.py::test_one, test_a.py::test_three, "
-        "test_b.py::test_two",
+        "node node-a: FAIL: 3 failed, 1 error, 1 skipped; failed: test_a.py::test_one, test_a.py::test_three, "
+        "test_b.py::test_two, test_c.py::test_five[nvidia-smi]",
         "node node-b: OK: 1 passed",
     ]
