@@ -101,7 +101,8 @@ class Node:
     def __init__(self, host):
         self.host = host
         self.name = host.backend.host
-        self.inventory = {key: self._render(key, value) for key, value in host.ansible.get_variables().items()}
+        self.inventory = dict(host.ansible.get_variables())
+        self.inventory = {key: self._render(key, value) for key, value in self.inventory.items()}
         gathered = self.ansible("ansible.builtin.setup", "gather_subset=min,virtual")
         self.facts = {key[len("ansible_"):] if key.startswith("ansible_") else key: value
                       for key, value in gathered["ansible_facts"].items()}
@@ -110,8 +111,10 @@ class Node:
         self._roles = None
 
     def ansible(self, module, args=None, **options):
-        """Run an Ansible module against the host (not in check mode unless asked); fails naming the host."""
+        """Run an Ansible module against the host (not in check mode unless asked, with privileges when the inventory
+        says ansible_become); fails naming the host."""
         options.setdefault("check", False)
+        options.setdefault("become", boolean(self.inventory.get("ansible_become", False), strict=False))
         result = self.host.ansible(module, args, **options)
         if result.get("failed") or result.get("unreachable"):
             pytest.fail("%s: %s %s failed: %s" % (self.name, module, args or "", result.get("msg", result)))
