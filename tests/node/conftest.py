@@ -249,7 +249,7 @@ class Summary:
         name = dict(report.user_properties).get("host")
         if name is None:
             return
-        path, _, test = report.nodeid.partition("::")
+        path, test = report.nodeid.split("::", 1)
         host_id = "ansible://" + name
         test = test.replace("[%s]" % host_id, "").replace("-" + host_id, "").replace(host_id + "-", "")
         test = "%s::%s" % (path.rsplit("/", 1)[-1], test)
