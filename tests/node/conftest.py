@@ -2,7 +2,8 @@
 
 Run against an Ansible inventory (the same one the roles were applied with):
 
-    pytest tests/node --hosts='ansible://gpu_nodes' --ansible-inventory=inventory.yml -n 8 --junitxml=node-tests.xml
+    pytest tests/node --hosts='ansible://gpu_nodes' --ansible-inventory=inventory.yml -n 8 --dist loadgroup \
+        --junitxml=node-tests.xml
 
 Where the expected state comes from (one place, nothing copied into the tests):
 - the role's variables as Ansible resolves them for the role: roles/<role>/defaults/main.yml, overridden by the
