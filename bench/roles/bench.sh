@@ -8,19 +8,14 @@
 # measures the converge to 580 + CUDA 12.4/12.8 (first) and its re-run (idempotent).
 bench_start nvidia_driver_repo
 
-cat > "$WORK/inventory.yml" <<INV
-all:
-  hosts:
-    mlinfra-${SCEN}-debian12:
-      ansible_connection: community.docker.docker
-  vars:
-    gpu_node_base_time_sync: false
-    gpu_node_base_build_tools: false
-    nvidia_driver_source: nvidia
-    nvidia_driver_repo_url: http://127.0.0.1:18431/cuda/repos
-    nvidia_driver_repo_key_fingerprint: "$(cat .build/aptrepo/fingerprint)"
-    nvidia_driver_gpu_facts: {count: 8, nvswitch_count: 4, devices: [{vendor: nvidia, name: NVIDIA H100 80GB HBM3, architecture: hopper}]}
-INV
+bench_inventory <<VARS
+gpu_node_base_time_sync: false
+gpu_node_base_build_tools: false
+nvidia_driver_source: nvidia
+nvidia_driver_repo_url: http://127.0.0.1:18431/cuda/repos
+nvidia_driver_repo_key_fingerprint: "$(cat .build/aptrepo/fingerprint)"
+nvidia_driver_gpu_facts: {count: 8, nvswitch_count: 4, devices: [{vendor: nvidia, name: NVIDIA H100 80GB HBM3, architecture: hopper}]}
+VARS
 cat > "$WORK/driver.yml" <<'PB'
 - hosts: all
   gather_facts: true

@@ -7,17 +7,12 @@
 # prepare builds/serves the repository on 127.0.0.1:18432 and seeds the user's daemon.json (no engine yet)
 bench_start container_runtime
 
-cat > "$WORK/inventory.yml" <<INV
-all:
-  hosts:
-    mlinfra-${SCEN}-debian12:
-      ansible_connection: community.docker.docker
-  vars:
-    container_runtime_repo_url: http://127.0.0.1:18432/cuda/repos
-    container_runtime_repo_key_fingerprint: "$(cat .build/aptrepo-runtime/fingerprint)"
-    container_runtime_toolkit_version: "1.17"
-    container_runtime_gpu_facts: {count: 1, devices: [{vendor: nvidia, name: NVIDIA H100 80GB HBM3, architecture: hopper}]}
-INV
+bench_inventory <<VARS
+container_runtime_repo_url: http://127.0.0.1:18432/cuda/repos
+container_runtime_repo_key_fingerprint: "$(cat .build/aptrepo-runtime/fingerprint)"
+container_runtime_toolkit_version: "1.17"
+container_runtime_gpu_facts: {count: 1, devices: [{vendor: nvidia, name: NVIDIA H100 80GB HBM3, architecture: hopper}]}
+VARS
 cat > "$WORK/runtime.yml" <<'PB'
 - hosts: all
   gather_facts: true

@@ -5,15 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 bench_start ml_frameworks
 
-cat > "$WORK/inventory.yml" <<INV
-all:
-  hosts:
-    mlinfra-${SCEN}-debian12:
-      ansible_connection: community.docker.docker
-  vars:
-    ml_frameworks_envs: [{name: jax, framework: jax, version: "0.4.35"}]
-    ml_frameworks_ca_file: /etc/ssl/certs/ca-certificates.crt
-INV
+bench_inventory <<VARS
+ml_frameworks_envs: [{name: jax, framework: jax, version: "0.4.35"}]
+ml_frameworks_ca_file: /etc/ssl/certs/ca-certificates.crt
+VARS
 cat > "$WORK/frameworks.yml" <<'PB'
 - hosts: all
   gather_facts: true

@@ -185,38 +185,36 @@ def parse_scontrol_oneliner(text):
     return nodes
 
 
+# A node record's keys: (record key, scontrol -o key, REST/JSON key, conversion)
+_NODE_KEYS = (
+    ("address", "NodeAddr", "address", _text),
+    ("hostname", "NodeHostName", "hostname", _text),
+    ("partitions", "Partitions", "partitions", _csv),
+    ("cpus", "CPUTot", "cpus", _number),
+    ("real_memory", "RealMemory", "real_memory", _number),
+    ("gres", "Gres", "gres", _text),
+)
+
+
+def _node_record(name, state, reason, values):
+    """The one node record shape; values: {record key: raw value} read from either source."""
+    record = {"name": name, "base_state": state[0], "state_flags": state[1], "reason": reason}
+    record.update((key, convert(values.get(key))) for key, _text_key, _json_key, convert in _NODE_KEYS)
+    return record
+
+
 def _node_from_text(fields):
-    base, flags = _split_state(fields.get("State"))
-    return {
-        "name": fields.get("NodeName", ""),
-        "address": _text(fields.get("NodeAddr")),
-        "hostname": _text(fields.get("NodeHostName")),
-        "base_state": base,
-        "state_flags": flags,
-        "partitions": _csv(fields.get("Partitions")),
-        "cpus": _number(fields.get("CPUTot")),
-        "real_memory": _number(fields.get("RealMemory")),
-        "gres": _text(fields.get("Gres")),
-        "reason": _REASON_STAMP.sub("", _text(fields.get("Reason"))),
-    }
+    values = dict((key, fields.get(text_key)) for key, text_key, _json_key, _convert in _NODE_KEYS)
+    return _node_record(fields.get("NodeName", ""), _split_state(fields.get("State")),
+                        _REASON_STAMP.sub("", _text(fields.get("Reason"))), values)
 
 
 def _node_from_json(node):
     if not isinstance(node, dict) or not node.get("name"):
         raise SlurmSourceError("malformed node entry (no name): %s" % json.dumps(node)[:200])
-    base, flags = _split_state(node.get("state"), node.get("state_flags"))
-    return {
-        "name": str(node["name"]),
-        "address": _text(node.get("address")),
-        "hostname": _text(node.get("hostname")),
-        "base_state": base,
-        "state_flags": flags,
-        "partitions": _csv(node.get("partitions")),
-        "cpus": _number(node.get("cpus")),
-        "real_memory": _number(node.get("real_memory")),
-        "gres": _text(node.get("gres")),
-        "reason": _text(node.get("reason")),
-    }
+    values = dict((key, node.get(json_key)) for key, _text_key, json_key, _convert in _NODE_KEYS)
+    return _node_record(str(node["name"]), _split_state(node.get("state"), node.get("state_flags")),
+                        _text(node.get("reason")), values)
 
 
 def nodes_from_raw(raw):
