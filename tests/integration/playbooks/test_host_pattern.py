@@ -90,5 +90,5 @@ def test_fleet_report_refuses_an_unknown_source(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert task_result(report, 2, 0, "localhost")["msg"] == (
         "fleet_report: unknown source 'envs'; known: container_runtime, cuda_toolkit, frameworks, health, "
-        "nvidia_driver, reboot, storage")
+        "nvidia_driver, reboot, simulated, storage")
     assert not (tmp_path / "mlinfra-fleet-report").exists()
