@@ -17,8 +17,8 @@ Where the expected state comes from (one place, nothing copied into the tests):
 Which roles a host got: a host says it in its inventory, never through a file on the node (a role's marker file
 that is missing would then skip the tests of a broken node instead of failing them):
 - ``mlinfra_gpu_roles``: the list of roles applied to the host (playbooks of your own, Molecule scenarios), or else
-- what playbooks/site.yml applies: gpu_node_base always, nvidia_driver where an NVIDIA GPU is seen or
-  ``mlinfra_gpu_nvidia_driver`` is true, and any role R whose switch ``mlinfra_gpu_R`` is true (cuda_toolkit).
+- what playbooks/site.yml applies: its stage switches (``mlinfra_gpu_<stage>``, read with site.yml's own defaults
+  from its play variable) decided by the filter site.yml uses (mlinfra.gpu.site_stages) from the host's GPU facts.
 A test of a role the host did not get is skipped with that reason; so is a test that needs what the host lacks
 (a GPU, its own kernel).
 
@@ -31,6 +31,7 @@ as the property ``host``).
 
 import collections
 import difflib
+import json
 import pathlib
 
 import pytest
@@ -38,11 +39,16 @@ import yaml
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.mlinfra.gpu.plugins.module_utils import _host
+from ansible_collections.mlinfra.gpu.plugins.module_utils import _site_stages
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLES = ROOT / "roles"
 ROLES_VAR = "mlinfra_gpu_roles"
 SWITCH_PREFIX = "mlinfra_gpu_"
+SITE = ROOT / "playbooks" / "site.yml"
+SITE_SWITCHES = "mlinfra_gpu__switches"
+# site.yml's stages whose role has another name (stages without a role, gpu_facts and summary, have no tests)
+STAGE_ROLES = {"base": "gpu_node_base"}
 ROLE_NAMES = sorted(path.name for path in ROLES.iterdir() if (path / "tasks").is_dir())
 SUMMARY_TITLE = "node summary (one line per host)"
 
@@ -76,8 +82,21 @@ def merge_role_vars(role, inventory, facts):
     return merged
 
 
-def applied_roles(inventory, nvidia_gpus):
-    """(roles, why) for a host: its mlinfra_gpu_roles, else the roles playbooks/site.yml applies to it."""
+def site_switches():
+    """playbooks/site.yml's stage switches: {stage: its expression, such as "mlinfra_gpu_nvidia_driver |
+    default('auto')"}, read from the play's variable (one place for the stages and their defaults)."""
+    with open(SITE, encoding="utf-8") as handle:
+        plays = yaml.safe_load(handle)
+    for play in plays:
+        switches = (play.get("vars") or {}).get(SITE_SWITCHES)
+        if switches:
+            return {stage: str(value).strip()[2:-2].strip() for stage, value in switches.items()}
+    raise pytest.UsageError("%s has no play variable %s" % (SITE, SITE_SWITCHES))
+
+
+def applied_roles(inventory, site_stages):
+    """(roles, why) for a host: its mlinfra_gpu_roles, else the roles of the stages playbooks/site.yml runs on it
+    (site_stages: a callable returning {stage: runs}, the decision site.yml makes)."""
     if ROLES_VAR in inventory:
         listed = inventory[ROLES_VAR]
         if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
@@ -86,14 +105,8 @@ def applied_roles(inventory, nvidia_gpus):
         if unknown:
             raise pytest.UsageError("%s names roles this collection does not have: %s" % (ROLES_VAR, ", ".join(unknown)))
         return set(listed), ROLES_VAR
-    roles = {"gpu_node_base"}
-    if nvidia_gpus() or boolean(inventory.get("mlinfra_gpu_nvidia_driver", False), strict=False):
-        roles.add("nvidia_driver")
-    for key, value in inventory.items():
-        role = key[len(SWITCH_PREFIX):]
-        if key.startswith(SWITCH_PREFIX) and (ROLES / role).is_dir() and boolean(value, strict=False):
-            roles.add(role)
-    return roles, "playbooks/site.yml's rules, no %s" % ROLES_VAR
+    roles = set(STAGE_ROLES.get(stage, stage) for stage, runs in site_stages().items() if runs)
+    return set(role for role in roles if (ROLES / role).is_dir()), "playbooks/site.yml's stages, no %s" % ROLES_VAR
 
 
 class Node:
@@ -122,10 +135,11 @@ class Node:
         return result
 
     def _render(self, key, value):
-        """A templated value of a role's or site.yml's variable, rendered by Ansible for this host (lookups, other
-        variables); other variables (Molecule's, the user's own) are left as they are."""
+        """A templated value of a role's or site.yml's variable (a string, or a list or mapping holding one),
+        rendered by Ansible for this host (lookups, other variables); other variables (Molecule's, the user's own)
+        are left as they are."""
         ours = key.startswith(SWITCH_PREFIX) or any(key.startswith(role + "_") for role in ROLE_NAMES)
-        if not (ours and isinstance(value, str) and "{{" in value):
+        if not (ours and "{{" in json.dumps(value, default=str)):
             return value
         return self.ansible("ansible.builtin.debug", "var=%s" % key)[key]
 
@@ -142,13 +156,19 @@ class Node:
             self._gathered_gpu = self.ansible("mlinfra.gpu.gpu_facts")["ansible_facts"]["gpu"]
         return self._gathered_gpu
 
-    def _nvidia_gpus(self):
-        """site.yml's rule: an NVIDIA GPU among the host's own GPU facts."""
-        return "nvidia" in (self.gpu_facts().get("vendors") or [])
+    def _site_stages(self):
+        """The stages playbooks/site.yml runs on the host: its switches as Ansible renders them for the host, decided
+        by the filter site.yml uses (mlinfra.gpu.site_stages) from the host's GPU facts."""
+        expression = ", ".join("%r: (%s)" % (stage, switch) for stage, switch in site_switches().items())
+        switches = self.ansible("ansible.builtin.debug", "msg={{ {%s} }}" % expression)["msg"]
+        try:
+            return _site_stages.site_stages(switches, self.gpu_facts())
+        except ValueError as exc:
+            pytest.fail("%s: %s" % (self.name, exc))
 
     def roles(self):
         if self._roles is None:
-            self._roles = applied_roles(self.inventory, self._nvidia_gpus)
+            self._roles = applied_roles(self.inventory, self._site_stages)
         return self._roles
 
     def require(self, role):
@@ -245,6 +265,7 @@ class Summary:
     def __init__(self):
         self.counts = collections.defaultdict(collections.Counter)
         self.failed = collections.defaultdict(list)
+        self.messages = collections.defaultdict(dict)
 
     def add(self, report):
         name = dict(report.user_properties).get("host")
@@ -262,6 +283,8 @@ class Summary:
             kind = "failed" if report.when == "call" else "error"
             self.counts[name][kind] += 1
             self.failed[name].append(test)
+            crash = getattr(report.longrepr, "reprcrash", None)
+            self.messages[name][test] = crash.message if crash is not None else str(report.longrepr or "")
 
     def lines(self):
         for name in sorted(self.counts):
@@ -272,12 +295,31 @@ class Summary:
             failed = ("; failed: " + ", ".join(sorted(self.failed[name]))) if self.failed[name] else ""
             yield "node %s: %s: %s%s" % (name, status, text, failed)
 
+    def hosts(self):
+        """{host: {status, passed, skipped, failed: {test: its failure's message}}} (failed includes errors)."""
+        return dict((name, {"status": "FAIL" if self.failed[name] else "OK", "passed": self.counts[name]["passed"],
+                            "skipped": self.counts[name]["skipped"], "failed": dict(self.messages[name])})
+                    for name in self.counts)
+
 
 _SUMMARY = Summary()
 
 
 def pytest_runtest_logreport(report):
     _SUMMARY.add(report)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--node-summary", metavar="PATH", default=None,
+                     help="write each host's results as JSON to PATH: {host: {status, passed, skipped, failed: "
+                          "{test: message}}}")
+
+
+def pytest_sessionfinish(session):
+    path = session.config.getoption("node_summary", None)
+    if path and not hasattr(session.config, "workerinput"):  # the controller, which has every host's reports
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(_SUMMARY.hosts(), handle, indent=2, sort_keys=True)
 
 
 def pytest_terminal_summary(terminalreporter):

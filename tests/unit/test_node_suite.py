@@ -7,6 +7,8 @@ import types
 
 import pytest
 
+from ansible_collections.mlinfra.gpu.plugins.module_utils import _site_stages
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _SPEC = importlib.util.spec_from_file_location("node_conftest", os.path.join(ROOT, "tests", "node", "conftest.py"))
 node_conftest = importlib.util.module_from_spec(_SPEC)
@@ -17,47 +19,61 @@ UBUNTU22 = {"distribution": "Ubuntu", "os_family": "Debian", "distribution_major
 ROCKY9 = {"distribution": "Rocky", "os_family": "RedHat", "distribution_major_version": "9"}
 
 
-def no_gpu():
-    return False
+NO_GPU = {"count": 0, "vendors": []}
+H100 = {"count": 8, "vendors": ["nvidia"]}
+# site.yml's switches as a host without any mlinfra_gpu_<stage> variable renders them (its defaults)
+SITE_DEFAULTS = {"base": True, "gpu_facts": True, "nvidia_driver": "auto", "cuda_toolkit": False,
+                 "container_runtime": "auto", "storage_mounts": True, "ml_frameworks": True, "slurm_gpu_node": False,
+                 "summary": True}
 
 
-def nvidia_gpu():
-    return True
+def stages(gpu, **switches):
+    """The site_stages callable of a host with these switches set and these GPU facts."""
+    return lambda: _site_stages.site_stages(dict(SITE_DEFAULTS, **switches), gpu)
 
 
-def unused_gpu_facts():
-    raise AssertionError("the GPU facts were gathered although mlinfra_gpu_roles says which roles the host got")
+def unused_site_stages():
+    raise AssertionError("site.yml's stages were decided although mlinfra_gpu_roles says which roles the host got")
+
+
+def test_site_switches_are_site_yml_own():
+    switches = node_conftest.site_switches()
+    assert switches == {stage: "mlinfra_gpu_%s | default(%s)" % (stage, "'auto'" if value == "auto" else
+                                                                 str(value).lower())
+                        for stage, value in SITE_DEFAULTS.items()}
 
 
 def test_listed_roles_are_the_roles():
     roles, why = node_conftest.applied_roles({"mlinfra_gpu_roles": ["container_runtime"],
-                                              "mlinfra_gpu_cuda_toolkit": True}, unused_gpu_facts)
+                                              "mlinfra_gpu_cuda_toolkit": True}, unused_site_stages)
     assert (roles, why) == ({"container_runtime"}, "mlinfra_gpu_roles")
 
 
-def test_site_rules_without_a_list_base_only():
-    assert node_conftest.applied_roles({}, no_gpu)[0] == {"gpu_node_base"}
+def test_site_stages_without_a_gpu():
+    assert node_conftest.applied_roles({}, stages(NO_GPU)) == (
+        {"gpu_node_base", "storage_mounts", "ml_frameworks"}, "playbooks/site.yml's stages, no mlinfra_gpu_roles")
 
 
-def test_site_rules_driver_where_an_nvidia_gpu_is_seen():
-    assert node_conftest.applied_roles({}, nvidia_gpu)[0] == {"gpu_node_base", "nvidia_driver"}
+def test_site_stages_where_an_nvidia_gpu_is_seen():
+    assert node_conftest.applied_roles({}, stages(H100))[0] == {
+        "gpu_node_base", "nvidia_driver", "container_runtime", "storage_mounts", "ml_frameworks"}
 
 
-def test_site_rules_switches_turn_roles_on():
-    inventory = {"mlinfra_gpu_nvidia_driver": "yes", "mlinfra_gpu_cuda_toolkit": True, "mlinfra_gpu_hosts": "gpu",
-                 "mlinfra_gpu_container_runtime": False}
-    assert node_conftest.applied_roles(inventory, no_gpu)[0] == {"gpu_node_base", "nvidia_driver", "cuda_toolkit"}
+def test_site_stages_switches_turn_roles_on_and_off():
+    switched = stages(NO_GPU, nvidia_driver="yes", cuda_toolkit=True, container_runtime=False, base=False,
+                      storage_mounts="off", ml_frameworks=False, slurm_gpu_node=True)
+    assert node_conftest.applied_roles({}, switched)[0] == {"nvidia_driver", "cuda_toolkit", "slurm_gpu_node"}
 
 
 @pytest.mark.parametrize("listed", ["gpu_node_base", ["gpu_node_base", 3]])
 def test_a_list_that_is_no_list_of_names_is_refused(listed):
     with pytest.raises(pytest.UsageError, match="^mlinfra_gpu_roles must be a list of role names"):
-        node_conftest.applied_roles({"mlinfra_gpu_roles": listed}, unused_gpu_facts)
+        node_conftest.applied_roles({"mlinfra_gpu_roles": listed}, unused_site_stages)
 
 
 def test_an_unknown_role_is_refused_by_name():
     with pytest.raises(pytest.UsageError) as error:
-        node_conftest.applied_roles({"mlinfra_gpu_roles": ["gpu_node_base", "no_such_role"]}, unused_gpu_facts)
+        node_conftest.applied_roles({"mlinfra_gpu_roles": ["gpu_node_base", "no_such_role"]}, unused_site_stages)
     assert str(error.value) == "mlinfra_gpu_roles names roles this collection does not have: no_such_role"
 
 
@@ -86,10 +102,12 @@ def test_precedence_defaults_inventory_role_vars():
     }, False)
 
 
-def report(nodeid, when, outcome, host="node-a"):
+def report(nodeid, when, outcome, host="node-a", message=None):
+    crash = types.SimpleNamespace(message=message) if message else None
     return types.SimpleNamespace(nodeid=nodeid, when=when, outcome=outcome, passed=outcome == "passed",
                                  skipped=outcome == "skipped", failed=outcome == "failed",
-                                 user_properties=[("host", host)] if host else [])
+                                 user_properties=[("host", host)] if host else [],
+                                 longrepr=types.SimpleNamespace(reprcrash=crash) if crash else None)
 
 
 def test_summary_one_line_per_host():
@@ -111,3 +129,22 @@ def test_summary_one_line_per_host():
         "test_b.py::test_two, test_c.py::test_five[nvidia-smi]",
         "node node-b: OK: 1 passed",
     ]
+
+
+def test_summary_as_json_per_host():
+    summary = node_conftest.Summary()
+    for item in [
+        report("tests/node/test_a.py::test_one[ansible://node-a]", "call", "failed",
+               message="AssertionError: node-a: limits file: missing"),
+        report("tests/node/test_a.py::test_two[ansible://node-a]", "setup", "failed"),
+        report("tests/node/test_a.py::test_three[ansible://node-a]", "call", "passed"),
+        report("tests/node/test_a.py::test_one[ansible://node-b]", "call", "passed", host="node-b"),
+        report("tests/node/test_a.py::test_two[ansible://node-b]", "setup", "skipped", host="node-b"),
+    ]:
+        summary.add(item)
+    assert summary.hosts() == {
+        "node-a": {"status": "FAIL", "passed": 1, "skipped": 0,
+                   "failed": {"test_a.py::test_one": "AssertionError: node-a: limits file: missing",
+                              "test_a.py::test_two": ""}},
+        "node-b": {"status": "OK", "passed": 1, "skipped": 1, "failed": {}},
+    }
