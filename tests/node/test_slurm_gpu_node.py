@@ -111,6 +111,8 @@ def test_controller_gres(node, role_vars, written):
     result = node.ansible("mlinfra.gpu.slurm_node", "name={{ tests_node__name }}", check=True,
                           extra_vars={"tests_node__name": role_vars["slurm_gpu_node_name"]})
     seen = result.get("node")
-    problem = result.get("msg") if seen is None else _slurm_gres.compare(seen["name"], seen["gres"], written["gres"],
-                                                                       seen["reason"])
+    if seen is None:
+        problem = result.get("msg", result)
+    else:
+        problem = _slurm_gres.compare(seen["name"], seen["gres"], written["gres"], seen["reason"])
     node.check(problem is None, "controller Gres=", problem)
