@@ -149,7 +149,9 @@ SLURM_NODE_TESTS = ["test_cgroup_constrains_devices", "test_controller_gres", "t
 def test_node_tests_pass_then_fail_on_a_broken_property(gpu_box, tmp_path):
     """tests/node/test_slurm_gpu_node.py after a converge on 8 x H100: its four tests pass; with ConstrainDevices=no in
     cgroup.conf exactly that test fails, naming the host and the property."""
-    gpu_box.configure("gpu:h100:8", H100_TOPOLOGY)
+    gpu_box.configure("gpu:h100:8", H100_TOPOLOGY)  # stops slurmd: the converge writes the files, so starts it again
+    gpu_box.put("/etc/slurm/gres.conf", GRES_BEFORE)
+    gpu_box.put("/etc/slurm/cgroup.conf", CGROUP_BEFORE)
     role_vars = {"slurm_gpu_node_name": gpu_box.name, "slurm_gpu_node_gpu_facts": h100_x8(),
                  "slurm_gpu_node_sysfs_root": "/var/tmp/sysfs-h100"}
     proc = playbook(gpu_box, tmp_path, PLAY, role_vars)
