@@ -128,6 +128,53 @@ def test_h100_x8_with_nvswitches(gpu_box, tmp_path):
     assert slurmd_pid(gpu_box) == pid
 
 
+def node_tests(box, tmp_path, role_vars):
+    """tests/node against the container, through an inventory whose host carries the role's variables and
+    mlinfra_gpu_roles; (the pytest process, its JSON summary)."""
+    host = {"ansible_connection": "community.docker.docker", "ansible_host": box.name, "ansible_become": False,
+            "ansible_python_interpreter": "/usr/bin/python3", "mlinfra_gpu_roles": ["slurm_gpu_node"]}
+    (tmp_path / "nodes.yml").write_text(json.dumps({"all": {"hosts": {"node": dict(host, **role_vars)}}}))
+    env = dict((key, value) for key, value in ansible_env().items() if not key.startswith("PYTEST_"))
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/node", "--hosts=ansible://node",
+            "--ansible-inventory=%s" % (tmp_path / "nodes.yml"), "--node-summary=%s" % (tmp_path / "summary.json"),
+            "--tb=line"]
+    proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    return proc, json.loads((tmp_path / "summary.json").read_text())
+
+
+SLURM_NODE_TESTS = ["test_cgroup_constrains_devices", "test_controller_gres", "test_gres_conf_block",
+                    "test_slurmd_running"]
+
+
+def test_node_tests_pass_then_fail_on_a_broken_property(gpu_box, tmp_path):
+    """tests/node/test_slurm_gpu_node.py after a converge on 8 x H100: its four tests pass; with ConstrainDevices=no in
+    cgroup.conf exactly that test fails, naming the host and the property."""
+    gpu_box.configure("gpu:h100:8", H100_TOPOLOGY)  # stops slurmd: the converge writes the files, so starts it again
+    gpu_box.put("/etc/slurm/gres.conf", GRES_BEFORE)
+    gpu_box.put("/etc/slurm/cgroup.conf", CGROUP_BEFORE)
+    role_vars = {"slurm_gpu_node_name": gpu_box.name, "slurm_gpu_node_gpu_facts": h100_x8(),
+                 "slurm_gpu_node_sysfs_root": "/var/tmp/sysfs-h100"}
+    proc = playbook(gpu_box, tmp_path, PLAY, role_vars)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    wait_registered(gpu_box, "gpu:h100:8(S:0-1)")
+
+    run, summary = node_tests(gpu_box, tmp_path, role_vars)
+    assert (run.returncode, summary["node"]["status"], summary["node"]["passed"]) == (0, "OK", 4), run.stdout[-3000:]
+
+    cgroup = gpu_box.read("/etc/slurm/cgroup.conf")
+    gpu_box.put("/etc/slurm/cgroup.conf", cgroup.replace("ConstrainDevices=yes", "ConstrainDevices=no"))
+    try:
+        run, summary = node_tests(gpu_box, tmp_path, role_vars)
+    finally:
+        gpu_box.put("/etc/slurm/cgroup.conf", cgroup)
+    failed = summary["node"]["failed"]
+    assert (run.returncode, summary["node"]["passed"], list(failed)) == (
+        1, 3, ["test_slurm_gpu_node.py::test_cgroup_constrains_devices"]), run.stdout[-3000:]
+    assert failed["test_slurm_gpu_node.py::test_cgroup_constrains_devices"].startswith(
+        "AssertionError: node: cgroup.conf ConstrainDevices /etc/slurm/cgroup.conf: found ['ConstrainDevices=no'], "
+        "expected exactly ['ConstrainDevices=yes']")
+
+
 def test_l40s_x8(gpu_box, tmp_path):
     gpu_box.configure("gpu:l40s:8", L40S_TOPOLOGY)
     proc = playbook(gpu_box, tmp_path, PLAY, {"slurm_gpu_node_gpu_facts": facts(L40S_ROWS, [0, 0, 0, 0, 1, 1, 1, 1]),
