@@ -32,9 +32,12 @@ as the property ``host``).
 import collections
 import difflib
 import json
+import os
 import pathlib
+import tempfile
 
 import pytest
+import testinfra
 import yaml
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -46,6 +49,8 @@ ROLES = ROOT / "roles"
 ROLES_VAR = "mlinfra_gpu_roles"
 SWITCH_PREFIX = "mlinfra_gpu_"
 SITE = ROOT / "playbooks" / "site.yml"
+# the controller, where the ansible command runs
+LOCAL = testinfra.get_host("local://")
 SITE_SWITCHES = "mlinfra_gpu__switches"
 # site.yml's stages whose role has another name (stages without a role, gpu_facts and summary, have no tests)
 STAGE_ROLES = {"base": "gpu_node_base"}
@@ -126,12 +131,29 @@ class Node:
 
     def ansible(self, module, args=None, **options):
         """Run an Ansible module against the host (not in check mode unless asked, with privileges when the inventory
-        says ansible_become); fails naming the host."""
+        says ansible_become); fails naming the host. testinfra's own host.ansible is not used: it judges a result by
+        its "failed" key, which the result ``ansible --tree`` writes no longer has (ansible-core 2.19), so a failed
+        module would pass as a result; here ``ansible``'s exit status decides."""
         options.setdefault("check", False)
         options.setdefault("become", boolean(self.inventory.get("ansible_become", False), strict=False))
-        result = self.host.ansible(module, args, **options)
-        if result.get("failed") or result.get("unreachable"):
-            pytest.fail("%s: %s %s failed: %s" % (self.name, module, args or "", result.get("msg", result)))
+        runner = self.host.backend.ansible_runner
+        cli, cli_args = runner.options_to_cli(options)
+        with tempfile.TemporaryDirectory() as tree:
+            command, argv = "ansible --tree %s -m %s", [tree, module]
+            if runner.inventory_file:
+                command, argv = command + " -i %s", argv + [runner.inventory_file]
+            if args:
+                command, argv = command + " --args %s", argv + [args]
+            command, argv = "%s %s %%s" % (command, cli), argv + cli_args + [self.name]
+            out = LOCAL.run(command, *argv)
+            written = os.listdir(tree)
+            result = {}
+            if written:
+                with open(os.path.join(tree, written[0]), encoding="utf-8") as handle:
+                    result = json.load(handle)
+        if out.rc != 0 or not written:
+            pytest.fail("%s: %s %s failed (ansible's exit status %d): %s" % (
+                self.name, module, args or "", out.rc, result.get("msg") or (out.stdout + out.stderr)[-3000:]))
         return result
 
     def _render(self, key, value):
