@@ -136,7 +136,7 @@ def copy_tree(rel):
                            check=True, capture_output=True).stdout.decode().split("\0")
     for name in files:
         src = ROOT / name
-        if name and src.is_file() and not src.is_symlink() and (name.startswith(("plugins/", "tests/"))):
+        if name and src.is_file() and not src.is_symlink() and (name.startswith(("plugins/", "tests/", "roles/", "playbooks/"))):
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
     for name in ("galaxy.yml", "meta/runtime.yml", "pytest.ini"):
