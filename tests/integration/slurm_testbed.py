@@ -1,13 +1,16 @@
 """Test-bed helpers shared by the integration tests that start real services (tests/integration/inventory:
 slurmctld/slurmd/slurmrestd and moto for the inventory plugins; tests/integration/slurm_node: Slurm in a systemd
-container for the slurm_gpu_node role and the maintenance playbooks): free ports, bounded waits, processes stopped in
-reverse order, where the Slurm daemons run (this machine or a container), the container test bed, and the rule that a
-missing prerequisite skips on a developer's machine but fails in CI."""
+container for the slurm_gpu_node role and the maintenance playbooks; tests/integration/awx and
+tests/integration/playbooks: container nodes the playbooks run against): free ports, bounded waits, processes stopped
+in reverse order, where the Slurm daemons run (this machine or a container), the container test bed and its nodes, and
+the rule that a missing prerequisite skips on a developer's machine but fails in CI."""
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -131,3 +134,20 @@ def require_testbed(version, what):
     proc = testbed("ensure_docker && ensure_apt_cache && ensure_images %s" % version, timeout=1800)
     if proc.returncode != 0:
         pytest.fail("container test bed is not usable: %s" % (proc.stderr[-2000:]))
+
+
+@contextlib.contextmanager
+def started_node(name, version, docker_args=(), keep=False):
+    """A systemd node of the container test bed, for a fixture: started by the test bed's own ``testbed_run NAME
+    VERSION [docker run arguments]`` (which first removes a leftover container of that name), given as its name, and
+    removed afterwards, also when its start or the tests fail (``keep``: left running, and said so)."""
+    try:
+        proc = subprocess.run(["bash", "-c", '. "$1" && shift && testbed_run "$@"', "_", TESTBED, name, str(version)]
+                              + list(docker_args), capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, "testbed_run %s %s failed: %s" % (name, version, proc.stdout[-1000:] + proc.stderr[-2000:])
+        yield name
+    finally:
+        if keep:
+            sys.stderr.write("kept container %s\n" % name)
+        else:
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=120, check=False)

@@ -15,6 +15,10 @@ import sys
 import ansible_runner
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from slurm_testbed import started_node  # noqa: E402  pylint: disable=wrong-import-position
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.path.dirname(sys.executable)
 NODE = "mlinfra-awx-node"
@@ -30,13 +34,8 @@ def _docker(*args):
 @pytest.fixture(scope="module")
 def node():
     assert _docker("image", "inspect", IMAGE).returncode == 0, "test bed image %s missing: run scripts/setup.sh" % IMAGE
-    start = subprocess.run(["bash", "-c", '. "$1/tests/containers/testbed.sh" && testbed_run "$2" 12', "_", ROOT, NODE],
-                           capture_output=True, text=True, timeout=180, check=False)
-    try:
-        assert start.returncode == 0, start.stdout + start.stderr
-        yield NODE
-    finally:
-        _docker("rm", "-f", NODE)
+    with started_node(NODE, 12) as name:
+        yield name
 
 
 def inventory():

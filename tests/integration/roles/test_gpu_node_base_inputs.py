@@ -6,12 +6,11 @@ check mode on this (Debian) machine and read one value of its report.
 """
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from role_harness import run_play
+
 PLAY = """
 - hosts: localhost
   connection: local
@@ -22,15 +21,7 @@ PLAY = """
 
 
 def run_role(tmp_path, extra_vars, callback="ansible.builtin.default"):
-    play = tmp_path / "play.yml"
-    play.write_text(PLAY)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK=callback)
-    bindir = os.path.dirname(sys.executable)
-    cmd = [os.path.join(bindir, "ansible-playbook"), "-i", "localhost,", "--check", str(play),
-           "-e", "ansible_python_interpreter=%s" % sys.executable,
-           "-e", json.dumps(extra_vars)]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return run_play(tmp_path, PLAY, extra_vars, callback=callback)
 
 
 def assert_failed_unchanged(proc, *needles):

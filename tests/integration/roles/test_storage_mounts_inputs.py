@@ -5,13 +5,11 @@ each case asserts the role's whole message and that the play recap shows no chan
 harness must come out accepted, so that the harness can fail.
 """
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from role_harness import run_play
+
 PLAY = """
 - hosts: localhost
   connection: local
@@ -39,14 +37,8 @@ PLAY = """
 
 
 def run_role(tmp_path, extra_vars, changes=1):
-    play = tmp_path / "play.yml"
-    play.write_text(PLAY)
     outcome = tmp_path / "outcome.json"
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1")
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "--check",
-           str(play), "-e", "ansible_python_interpreter=%s" % sys.executable,
-           "-e", json.dumps(dict(extra_vars, outcome_file=str(outcome)))]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = run_play(tmp_path, PLAY, dict(extra_vars, outcome_file=str(outcome)))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     # a refusal: the only change of the play is the outcome file, written outside check mode
     assert changes is None or "changed=%d " % changes in proc.stdout, proc.stdout[-3000:]

@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "unit", "plugins", "module_utils"))
 
-from slurm_testbed import SlurmNodeHost, free_port, require_testbed, testbed, wait_for  # noqa: E402
+from slurm_testbed import SlurmNodeHost, free_port, require_testbed, started_node, wait_for  # noqa: E402
 
 from ansible_collections.mlinfra.gpu.plugins.module_utils._slurm_maint import node_from_show  # noqa: E402
 
@@ -104,13 +104,14 @@ def slurm_container(tmp_path_factory):
     reuse = os.environ.get("MLINFRA_SLURM_NODE_REUSE")  # development: a container a previous run kept
     name = reuse or "mlinfra-slurm-node-%d" % os.getpid()
     box = SlurmContainer(name, str(tmp_path_factory.mktemp("slurm-node")))
-    try:
-        if reuse:
+    if reuse:
+        try:
             box.configure("gpu:0")
             yield box
-            return
-        proc = testbed("testbed_run %s 12" % name, timeout=300)
-        assert proc.returncode == 0, proc.stderr[-2000:]
+        finally:
+            sys.stderr.write("kept container %s\n" % name)
+        return
+    with started_node(name, 12, keep=bool(os.environ.get("MLINFRA_KEEP_CONTAINERS"))):
         box.sh("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq %s >/dev/null 2>&1; "
                "systemctl stop slurmd slurmctld; mkdir -p /var/log/slurm /var/lib/slurm/slurmd; "
                "chown slurm /var/log/slurm /var/lib/slurm/slurmctld; echo SLURMCTLD_OPTIONS=-c >/etc/default/slurmctld; "
@@ -118,8 +119,3 @@ def slurm_container(tmp_path_factory):
                timeout=900)
         box.configure("gpu:0")
         yield box
-    finally:
-        if os.environ.get("MLINFRA_KEEP_CONTAINERS") or reuse:
-            sys.stderr.write("kept container %s\n" % name)
-        else:
-            subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=120, check=False)
