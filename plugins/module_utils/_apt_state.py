@@ -26,6 +26,8 @@ _POLICY_TABLE = re.compile(r"^  Version table:$")
 _POLICY_VERSION = re.compile(r"^ (\*\*\*| {3}) (\S+) (-?\d+)$")
 _POLICY_SOURCE = re.compile(r"^ {8}(-?\d+) (\S+)(?: .*)?$")
 _NONE = "(none)"
+# what apt-get update leaves in /var/lib/apt/lists for each source's package index (plain, .lz4, .gz ...)
+_LISTS = re.compile(r"_Packages(\.[a-z0-9]+)?$")
 _WANTS = ("unknown", "install", "hold", "deinstall", "purge")
 _ABSENT = ("not-installed", "config-files")
 
@@ -124,3 +126,9 @@ def from_source(urls, include=None, exclude=None):
     if exclude:
         offered = [url for url in offered if not under(url, exclude)]
     return len(offered) > 0
+
+
+def lists_downloaded(names):
+    """Whether apt has downloaded any source's package index: names are the entries of /var/lib/apt/lists. Without
+    one (a fresh image) apt cannot resolve a package, so an install cannot even be planned in check mode."""
+    return any(_LISTS.search(name) for name in names)

@@ -161,3 +161,25 @@ def test_from_source(urls, include, exclude, expected):
 def test_c_locale():
     assert st.C_LOCALE == {"LANG": "C", "LC_ALL": "C", "LANGUAGE": "C"}
     assert st.DPKG_FORMAT == "${Package}\\t${Version}\\t${db:Status-Want} ${db:Status-Status}\\n"
+
+
+@pytest.mark.parametrize("fixture, downloaded", [
+    ("debian12-lists-fresh.txt", False),
+    ("debian13-lists-fresh.txt", False),
+    ("debian12-lists-updated.txt", True),
+    ("debian13-lists-updated.txt", True),
+    ("host-debian12-lists-lz4.txt", True),
+])
+def test_lists_downloaded_over_recorded_listings(fixture, downloaded):
+    with open(os.path.join(FIX, fixture), encoding="utf-8") as handle:
+        names = handle.read().split()
+    assert st.lists_downloaded(names) is downloaded
+
+
+def test_lists_without_a_package_index_are_not_downloaded():
+    """What is left after an update that fetched only the release files and translations (made by hand from the
+    updated listing)."""
+    names = ["auxfiles", "lock", "partial", "deb.debian.org_debian_dists_bookworm_InRelease",
+             "deb.debian.org_debian_dists_bookworm_main_i18n_Translation-en",
+             "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.diff_Index_broken-"]
+    assert st.lists_downloaded(names) is False
