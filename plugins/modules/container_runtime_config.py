@@ -21,8 +21,9 @@ description:
     stays as it was; an absent C(config.toml) is created with only C(version) and C(imports). containerd 1.x
     replaces a whole plugin section with an imported one, so the drop-in carries the C(config.toml) sections it
     touches, merged. It also replaces the CRI plugin's map of runtimes with a C(runtimes) table rather than adding to
-    it, so the drop-in keeps the runtimes containerd has without it (C(runc)): the C(config.toml)'s own runtimes
-    table, or else the default runtimes in the output of C(containerd config default), which the module runs.
+    it, so the drop-in keeps the runtimes containerd has without it (C(runc)), that is the C(config.toml)'s own
+    runtimes table, or else the default runtimes in the output of C(containerd config default), which the module
+    runs.
   - A file that does not parse fails naming the file and the parser's message, and is left byte for byte.
 author:
   - mlinfra.gpu maintainers (@mlinfra)
