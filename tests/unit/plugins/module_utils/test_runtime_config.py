@@ -225,12 +225,21 @@ def test_users_runtimes_without_runc_stay_without_it():
 
 
 def test_other_plugin_sections_do_not_get_the_default_runtimes():
-    user = {"plugins": {"io.containerd.gc.v1.scheduler": {"pause_threshold": 0.05}}}
+    # plugin names sorting before and after the CRI plugin's
+    user = {"plugins": {"io.containerd.gc.v1.scheduler": {"pause_threshold": 0.05},
+                        "io.containerd.internal.v1.opt": {"path": "/opt/containerd"}}}
     _config, dropin, _version = rc.plan_containerd(fixture("config-user-v2.toml"), "/c.toml", None, DROPIN,
                                                    lambda v: user,
                                                    defaults_text=fixture("debian13-containerd-config-default.toml"))
-    assert tomllib.loads(dropin) == {"version": 2, "plugins": {"io.containerd.gc.v1.scheduler": {
-        "pause_threshold": 0.05}}}
+    assert tomllib.loads(dropin) == {"version": 2, "plugins": user["plugins"]}
+
+
+def test_version_3_cri_grpc_section_does_not_get_the_default_runtimes():
+    # containerd 2.x keeps io.containerd.grpc.v1.cri for the CRI service (no runtimes there)
+    user = {"plugins": {"io.containerd.grpc.v1.cri": {"enable_tls_streaming": False}}}
+    _config, dropin, _version = rc.plan_containerd('version = 3\n', "/c.toml", None, DROPIN, lambda v: user,
+                                                   defaults_text=fixture("debian13-containerd-config-default.toml"))
+    assert tomllib.loads(dropin) == {"version": 3, "plugins": user["plugins"]}
 
 
 def test_existing_imports_gain_the_dropin_after_theirs():
