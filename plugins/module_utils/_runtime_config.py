@@ -9,8 +9,13 @@ stay. containerd: the role's settings go into a drop-in file it owns (under ``/e
 ``config.toml`` only gains the drop-in in its ``imports`` list, edited with tomlkit so that everything else in the file
 (comments, order, layout) stays byte for byte. containerd 1.x (configuration version 2) replaces a whole plugin
 section with an imported file's (containerd/containerd#5837), so the drop-in carries the sections of
-``config.toml`` it touches, merged with the role's settings. A file that does not parse raises ConfigError naming the
-file and the parser's message; nothing is written then.
+``config.toml`` it touches, merged with the role's settings. Its TOML decoder (go-toml v1) then replaces a map that a
+section names rather than merging it into the plugin's defaults: a ``runtimes`` table holding only ``nvidia`` leaves
+containerd's CRI plugin without its default ``runc`` runtime (the plugin then refuses to load:
+``default_runtime_name = "runc"`` has no runtime). So the drop-in's runtimes start from containerd's own defaults
+(``containerd config default`` of the node's containerd) unless ``config.toml`` has its own runtimes table, which
+replaces them for containerd as well. A file that does not parse raises ConfigError naming the file and the parser's
+message; nothing is written then.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -142,29 +147,53 @@ def add_import(text, dropin):
     return tomlkit.dumps(doc)
 
 
-def dropin_data(config, version, overlay):
+def default_runtimes(defaults_text):
+    """The CRI runtimes (name -> settings) in the output of ``containerd config default`` of containerd 1.x, {} for
+    None (containerd not installed yet, check mode)."""
+    if defaults_text is None:
+        return {}
+    defaults = read_toml(defaults_text, "the output of `containerd config default`")
+    return defaults.get("plugins", {}).get(CRI_PLUGIN[2], {}).get("containerd", {}).get("runtimes", {})
+
+
+def cri_section(section, runtimes):
+    """config.toml's CRI plugin section as containerd 1.x reads it: its own runtimes table, or else the default
+    runtimes (a runtimes table replaces containerd's map whole, it is not merged into it)."""
+    if not runtimes or "runtimes" in section.get("containerd", {}):
+        return section
+    return deep_merge(section, {"containerd": {"runtimes": runtimes}})
+
+
+def dropin_data(config, version, overlay, runtimes):
     """What the drop-in holds: its version, and overlay over the sections of config it touches.
 
     Version 2 (containerd 1.x) replaces a whole plugin section with the imported one, so each plugin section of the
-    overlay starts from config.toml's; other top-level keys are the overlay's own.
+    overlay starts from config.toml's, and the CRI plugin's from the runtimes containerd has without the drop-in
+    (runtimes: containerd's default ones); other top-level keys are the overlay's own.
     """
     data = {"version": version}
     for key, value in overlay.items():
         if key == "plugins" and isinstance(value, dict):
             plugins = config.get("plugins", {}) if version == 2 else {}
-            data["plugins"] = dict((name, deep_merge(plugins.get(name, {}), section))
-                                   for name, section in value.items())
+            data["plugins"] = {}
+            for name, section in value.items():
+                base = plugins.get(name, {})
+                if version == 2 and name == CRI_PLUGIN[2]:
+                    base = cri_section(base, runtimes)
+                data["plugins"][name] = deep_merge(base, section)
         else:
             data[key] = value
     return data
 
 
-def plan_containerd(config_text, config_path, dropin_text, dropin_path, overlay_for, new_version=2):
+def plan_containerd(config_text, config_path, dropin_text, dropin_path, overlay_for, new_version=2,
+                    defaults_text=None):
     """(new config.toml text or None, new drop-in text or None, the version used).
 
     config_text None: config.toml is absent and a minimal one (version new_version importing the drop-in) is made.
-    overlay_for(version) gives the settings for that configuration version. The drop-in is the role's own file:
-    it is rewritten whenever its text differs.
+    overlay_for(version) gives the settings for that configuration version. defaults_text: the output of
+    ``containerd config default`` (None: unknown). The drop-in is the role's own file: it is rewritten whenever its
+    text differs.
     """
     if config_text is None:
         config, version = {}, new_version
@@ -177,7 +206,7 @@ def plan_containerd(config_text, config_path, dropin_text, dropin_path, overlay_
         if not isinstance(imports, list):
             raise ConfigError("%s: imports is not a list; it was left as it was" % config_path)
         new_config = None if imported(imports, dropin_path) else add_import(config_text, dropin_path)
-    data = dropin_data(config, version, overlay_for(version))
+    data = dropin_data(config, version, overlay_for(version), default_runtimes(defaults_text))
     text = "# Managed by mlinfra.gpu.container_runtime; changes here are overwritten.\n" + \
         _require_tomlkit().dumps(data)
     return new_config, (None if text == dropin_text else text), version

@@ -20,7 +20,10 @@ description:
     and adds O(dropin) to the C(imports) of O(path) (C(config.toml)), edited with tomlkit so that the rest of the file
     stays as it was; an absent C(config.toml) is created with only C(version) and C(imports). containerd 1.x
     replaces a whole plugin section with an imported one, so the drop-in carries the C(config.toml) sections it
-    touches, merged.
+    touches, merged. It also replaces the CRI plugin's map of runtimes with a C(runtimes) table rather than adding to
+    it, so the drop-in keeps the runtimes containerd has without it (C(runc)), that is the C(config.toml)'s own
+    runtimes table, or else the default runtimes in the output of C(containerd config default), which the module
+    runs.
   - A file that does not parse fails naming the file and the parser's message, and is left byte for byte.
 author:
   - mlinfra.gpu maintainers (@mlinfra)
@@ -77,6 +80,8 @@ options:
     default: 2
 requirements:
   - tomlkit (Debian/Ubuntu package python3-tomlkit) for O(engine=containerd)
+  - containerd installed, for O(engine=containerd) (in check mode a node without it is planned without the default
+    runtimes, with a warning)
 """
 
 EXAMPLES = r"""
@@ -146,8 +151,25 @@ def _write(module, path, text):
     module.atomic_move(tmp, path)
 
 
-def plan(params):
-    """[(path, before text or None, after text)] of the files that change; ConfigError on a bad file."""
+def containerd_defaults(module):
+    """The output of `containerd config default` (None in check mode before containerd is installed)."""
+    binary = module.get_bin_path("containerd")
+    if binary is None:
+        if not module.check_mode:
+            raise rc.ConfigError("containerd is not installed (no containerd in PATH): install it first, its default "
+                                 "runtimes go into the drop-in")
+        module.warn("containerd is not installed yet: the drop-in shown leaves out its default runtimes (runc), "
+                    "which a run after installing it writes too")
+        return None
+    code, out, err = module.run_command([binary, "config", "default"], environ_update=dict(LANG="C", LC_ALL="C"))
+    if code != 0:
+        raise rc.ConfigError("%s config default failed (exit %d): %s" % (binary, code, err.strip()))
+    return out
+
+
+def plan(params, defaults=None):
+    """[(path, before text or None, after text)] of the files that change; ConfigError on a bad file. defaults: the
+    output of `containerd config default` (engine containerd)."""
     path = params["path"]
     before = _read(path)
     if params["engine"] == "docker":
@@ -162,7 +184,7 @@ def plan(params):
                                      params["options"])
 
     config, dropin_after, version = rc.plan_containerd(before, path, dropin_before, dropin, overlay_for,
-                                                       params["new_version"])
+                                                       params["new_version"], defaults)
     changes = []
     if dropin_after is not None:
         changes.append((dropin, dropin_before, dropin_after))
@@ -188,7 +210,8 @@ def main():
         supports_check_mode=True,
     )
     try:
-        changes, version = plan(module.params)
+        defaults = containerd_defaults(module) if module.params["engine"] == "containerd" else None
+        changes, version = plan(module.params, defaults)
     except rc.ConfigError as exc:
         module.fail_json(msg="container_runtime_config: %s" % exc)
     backups = {}

@@ -129,11 +129,43 @@ def test_containerd_overlay_without_nvidia_is_the_users_only():
     assert rc.containerd_overlay(2, False, True, "/x", {"oom_score": -500}) == {"oom_score": -500}
 
 
+def default_runc(release):
+    """The runc runtime in `containerd config default` of the release's containerd, read here by hand."""
+    return tomllib.loads(fixture("%s-containerd-config-default.toml" % release))[
+        "plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]["runc"]
+
+
+@pytest.mark.parametrize("release, fields", [("debian12", 11), ("debian13", 14)])
+def test_default_runtimes_are_runc_of_the_releases_containerd(release, fields):
+    runtimes = rc.default_runtimes(fixture("%s-containerd-config-default.toml" % release))
+    assert list(runtimes) == ["runc"]
+    assert (runtimes["runc"]["runtime_type"], len(runtimes["runc"]), runtimes["runc"]["options"]["SystemdCgroup"]) \
+        == ("io.containerd.runc.v2", fields, False)
+
+
+def test_default_runtimes_unknown_are_none():
+    assert rc.default_runtimes(None) == {}
+
+
+def test_default_output_that_does_not_parse_is_named():
+    with pytest.raises(rc.ConfigError) as err:
+        rc.default_runtimes("[plugins\n")
+    assert str(err.value).startswith("the output of `containerd config default` does not parse as TOML (")
+
+
 @pytest.mark.parametrize("release", ["debian12", "debian13"])
-def test_absent_config_toml_gets_a_minimal_one(release):
-    config, dropin, version = rc.plan_containerd(None, "/etc/containerd/config.toml", None, DROPIN, overlay_for())
+def test_absent_config_toml_gets_a_minimal_one_and_the_dropin_keeps_runc(release):
+    config, dropin, version = rc.plan_containerd(None, "/etc/containerd/config.toml", None, DROPIN, overlay_for(),
+                                                 defaults_text=fixture("%s-containerd-config-default.toml" % release))
     assert version == 2
     assert tomllib.loads(config) == {"version": 2, "imports": [DROPIN]}
+    assert tomllib.loads(dropin) == {"version": 2, "plugins": {"io.containerd.grpc.v1.cri": {
+        "containerd": {"runtimes": {"runc": default_runc(release), "nvidia": NVIDIA_V2}}}}}
+
+
+def test_without_containerds_defaults_the_dropin_has_only_the_role_runtime():
+    # check mode before containerd is installed: nothing to keep is known
+    _config, dropin, _version = rc.plan_containerd(None, "/c.toml", None, DROPIN, overlay_for())
     assert tomllib.loads(dropin) == {"version": 2, "plugins": {"io.containerd.grpc.v1.cri": {
         "containerd": {"runtimes": {"nvidia": NVIDIA_V2}}}}}
 
@@ -157,18 +189,21 @@ def test_containerd_config_default_of_debian_gets_the_import_and_keeps_every_lin
 def test_config_toml_shipped_by_debian_gets_the_import_before_its_tables(release):
     # /etc/containerd/config.toml as Debian's containerd package installs it
     text = fixture("%s-containerd-etc-config.toml" % release)
-    config, dropin, _version = rc.plan_containerd(text, "/etc/containerd/config.toml", None, DROPIN, overlay_for())
+    config, dropin, _version = rc.plan_containerd(text, "/etc/containerd/config.toml", None, DROPIN, overlay_for(),
+                                                  defaults_text=fixture("%s-containerd-config-default.toml" % release))
     assert config == text.replace("version = 2\n", 'version = 2\nimports = ["%s"]\n' % DROPIN, 1)
     assert tomllib.loads(dropin) == {"version": 2, "plugins": {"io.containerd.grpc.v1.cri": {
         "cni": {"bin_dir": "/usr/lib/cni", "conf_dir": "/etc/cni/net.d"},
-        "containerd": {"runtimes": {"nvidia": NVIDIA_V2}}}}}
+        "containerd": {"runtimes": {"runc": default_runc(release), "nvidia": NVIDIA_V2}}}}}
 
 
 def test_users_config_toml_keeps_comments_and_sections_and_the_dropin_carries_the_cri_section():
     text = fixture("config-user-v2.toml")
+    # the user's runtimes table replaces containerd's default one: the drop-in keeps it, not the defaults
     config, dropin, _version = rc.plan_containerd(text, "/etc/containerd/config.toml", None, DROPIN,
                                                   overlay_for(user={"plugins": {"io.containerd.grpc.v1.cri": {
-                                                      "enable_cdi": True}}}))
+                                                      "enable_cdi": True}}}),
+                                                  defaults_text=fixture("debian13-containerd-config-default.toml"))
     assert config == text.replace('oom_score = -999\n', 'oom_score = -999\nimports = ["%s"]\n' % DROPIN)
     assert tomllib.loads(dropin) == {"version": 2, "plugins": {"io.containerd.grpc.v1.cri": {
         "sandbox_image": "registry.example.internal/pause:3.9",
@@ -178,6 +213,33 @@ def test_users_config_toml_keeps_comments_and_sections_and_the_dropin_carries_th
             "nvidia": NVIDIA_V2}},
         "enable_cdi": True}}}
     assert dropin.startswith("# Managed by mlinfra.gpu.container_runtime")
+
+
+def test_users_runtimes_without_runc_stay_without_it():
+    # containerd without the drop-in has no runc either (the user's table replaced the defaults)
+    text = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata]\nruntime_type = "io.containerd.kata.v2"\n'
+    _config, dropin, _version = rc.plan_containerd(text, "/c.toml", None, DROPIN, overlay_for(),
+                                                   defaults_text=fixture("debian13-containerd-config-default.toml"))
+    assert tomllib.loads(dropin)["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"] == {
+        "kata": {"runtime_type": "io.containerd.kata.v2"}, "nvidia": NVIDIA_V2}
+
+
+def test_other_plugin_sections_do_not_get_the_default_runtimes():
+    # plugin names sorting before and after the CRI plugin's
+    user = {"plugins": {"io.containerd.gc.v1.scheduler": {"pause_threshold": 0.05},
+                        "io.containerd.internal.v1.opt": {"path": "/opt/containerd"}}}
+    _config, dropin, _version = rc.plan_containerd(fixture("config-user-v2.toml"), "/c.toml", None, DROPIN,
+                                                   lambda v: user,
+                                                   defaults_text=fixture("debian13-containerd-config-default.toml"))
+    assert tomllib.loads(dropin) == {"version": 2, "plugins": user["plugins"]}
+
+
+def test_version_3_cri_grpc_section_does_not_get_the_default_runtimes():
+    # containerd 2.x keeps io.containerd.grpc.v1.cri for the CRI service (no runtimes there)
+    user = {"plugins": {"io.containerd.grpc.v1.cri": {"enable_tls_streaming": False}}}
+    _config, dropin, _version = rc.plan_containerd('version = 3\n', "/c.toml", None, DROPIN, lambda v: user,
+                                                   defaults_text=fixture("debian13-containerd-config-default.toml"))
+    assert tomllib.loads(dropin) == {"version": 3, "plugins": user["plugins"]}
 
 
 def test_existing_imports_gain_the_dropin_after_theirs():
@@ -200,8 +262,10 @@ def test_import_by_glob_counts():
 
 
 def test_version_3_config_uses_the_cri_runtime_plugin_and_not_the_config_sections():
+    # containerd 2.x merges imported files and maps into its defaults: no copy of the sections or the runtimes
     text = 'version = 3\n[plugins."io.containerd.cri.v1.runtime"]\n  enable_cdi = true\n'
-    config, dropin, version = rc.plan_containerd(text, "/c.toml", None, DROPIN, overlay_for())
+    config, dropin, version = rc.plan_containerd(text, "/c.toml", None, DROPIN, overlay_for(),
+                                                 defaults_text=fixture("debian13-containerd-config-default.toml"))
     assert version == 3
     assert tomllib.loads(config)["imports"] == [DROPIN]
     assert tomllib.loads(dropin) == {"version": 3, "plugins": {"io.containerd.cri.v1.runtime": {
@@ -266,3 +330,85 @@ def test_other_top_level_tables_of_the_users_options_go_in_as_given(key):
     _config, dropin, _v = rc.plan_containerd(fixture("config-user-v2.toml"), "/c.toml", None, DROPIN,
                                              lambda v: {key: table})
     assert tomllib.loads(dropin) == {"version": 2, key: table}
+
+
+# ---------------------------------------------------------------- what containerd runs with (recorded dumps)
+# containerd/capture.sh: for each config.toml of containerd/configs, `containerd config dump` of Debian's containerd
+# without the role's drop-in (none), with the drop-in written before the runc fix (old) and with today's (new), the
+# drop-ins themselves and the CRI plugin's row of `ctr plugins ls` after a restart (cri-status.txt).
+CAPTURED = [(release, variant) for release in ("debian12", "debian13")
+            for variant in ("cri-mirror", "debian-etc", "v2", "v2-unrelated")]
+
+
+def captured(release, name):
+    return fixture(os.path.join("containerd", release, name))
+
+
+def dumped(release, variant, mode):
+    """The recorded dump, without its imports (containerd lists the files it loaded in no fixed order)."""
+    data = tomllib.loads(captured(release, "%s.%s.dump.toml" % (variant, mode)))
+    data.pop("imports")
+    return data
+
+
+def cri_status(release):
+    """{(variant, mode): STATUS of the cri row of `ctr plugins ls`} from cri-status.txt."""
+    status, key = {}, None
+    for line in captured(release, "cri-status.txt").splitlines():
+        if line.startswith("## "):
+            key = tuple(line[3:].split(" ")[:2])
+        elif line.split()[:2] == ["io.containerd.grpc.v1", "cri"]:
+            status[key] = line.split()[-1]
+    return status
+
+
+def planned_dropin(release, variant, defaults=True):
+    text = fixture(os.path.join("containerd", "configs", variant + ".toml"))
+    defaults_text = fixture("%s-containerd-config-default.toml" % release) if defaults else None
+    return rc.plan_containerd(text, "/etc/containerd/config.toml", None, DROPIN, overlay_for(),
+                              defaults_text=defaults_text)[1]
+
+
+@pytest.mark.parametrize("release, variant", CAPTURED)
+def test_the_dropins_containerd_ran_with_are_what_the_module_writes(release, variant):
+    # compared as TOML: the node's tomlkit (0.11.7 on Debian 12) lays out tables unlike the test's
+    assert tomllib.loads(planned_dropin(release, variant)) == \
+        tomllib.loads(captured(release, variant + ".new.dropin.toml"))
+    # before the fix: the same as today's without containerd's defaults
+    assert tomllib.loads(planned_dropin(release, variant, defaults=False)) == \
+        tomllib.loads(captured(release, variant + ".old.dropin.toml"))
+
+
+@pytest.mark.parametrize("release, variant", CAPTURED)
+def test_the_dropin_keeps_the_runc_containerd_has_without_it(release, variant):
+    runtimes = tomllib.loads(planned_dropin(release, variant))["plugins"]["io.containerd.grpc.v1.cri"][
+        "containerd"]["runtimes"]
+    without = dumped(release, variant, "none")["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
+    assert list(without) == ["runc"]
+    assert runtimes["runc"] == without["runc"]
+
+
+@pytest.mark.parametrize("release, variant", CAPTURED)
+def test_containerd_with_the_dropin_runs_what_it_ran_without_plus_nvidia(release, variant):
+    without, new = dumped(release, variant, "none"), dumped(release, variant, "new")
+    runtimes = new["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
+    assert (runtimes.pop("nvidia")["options"], new) == ({"BinaryName": "/usr/bin/nvidia-container-runtime"}, without)
+    assert (cri_status(release)[(variant, "none")], cri_status(release)[(variant, "new")]) == ("ok", "ok")
+
+
+@pytest.mark.parametrize("release, variant", CAPTURED)
+def test_the_old_dropin_left_containerd_without_runc_and_cri(release, variant):
+    # why the fix: containerd 1.x reads the drop-in's runtimes table as the whole map
+    old = dumped(release, variant, "old")
+    assert list(old["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]) == ["nvidia"]
+    assert cri_status(release)[(variant, "old")] == "error"
+
+
+@pytest.mark.parametrize("release", ["debian12", "debian13"])
+def test_an_empty_config_toml_is_version_1_for_the_role(release):
+    # containerd runs an empty config.toml with runc and CRI; the role refuses it (version 1) and writes nothing
+    without = dumped(release, "empty", "none")["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
+    assert (list(without), cri_status(release)[("empty", "none")]) == (["runc"], "ok")
+    with pytest.raises(rc.ConfigError) as err:
+        planned_dropin(release, "empty")
+    assert str(err.value).startswith("/etc/containerd/config.toml is a version 1 containerd configuration;")
