@@ -37,7 +37,6 @@ import pathlib
 import tempfile
 
 import pytest
-import testinfra
 import yaml
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -49,8 +48,6 @@ ROLES = ROOT / "roles"
 ROLES_VAR = "mlinfra_gpu_roles"
 SWITCH_PREFIX = "mlinfra_gpu_"
 SITE = ROOT / "playbooks" / "site.yml"
-# the controller, where the ansible command runs
-LOCAL = testinfra.get_host("local://")
 SITE_SWITCHES = "mlinfra_gpu__switches"
 # site.yml's stages whose role has another name (stages without a role, gpu_facts and summary, have no tests)
 STAGE_ROLES = {"base": "gpu_node_base"}
@@ -114,6 +111,13 @@ def applied_roles(inventory, site_stages):
     return set(role for role in roles if (ROLES / role).is_dir()), "playbooks/site.yml's stages, no %s" % ROLES_VAR
 
 
+def _controller():
+    """The controller as a testinfra host, where the ansible command runs (imported here: the floor's venv runs this
+    file's pure rules, tests/unit/test_node_suite.py, without pytest-testinfra)."""
+    import testinfra  # pylint: disable=import-outside-toplevel
+    return testinfra.get_host("local://")
+
+
 class Node:
     """One host of the inventory: its name, facts, role variables and the roles it got."""
 
@@ -145,7 +149,7 @@ class Node:
             if args:
                 command, argv = command + " --args %s", argv + [args]
             command, argv = "%s %s %%s" % (command, cli), argv + cli_args + [self.name]
-            out = LOCAL.run(command, *argv)
+            out = _controller().run(command, *argv)
             written = os.listdir(tree)
             result = {}
             if written:
