@@ -6,6 +6,7 @@ in reverse order, where the Slurm daemons run (this machine or a container), the
 the rule that a missing prerequisite skips on a developer's machine but fails in CI."""
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -142,8 +143,7 @@ def started_node(name, version, docker_args=(), keep=False):
     VERSION [docker run arguments]`` (which first removes a leftover container of that name), given as its name, and
     removed afterwards, also when its start or the tests fail (``keep``: left running, and said so)."""
     try:
-        proc = subprocess.run(["bash", "-c", '. "$1" && shift && testbed_run "$@"', "_", TESTBED, name, str(version)]
-                              + list(docker_args), capture_output=True, text=True, timeout=300, check=False)
+        proc = testbed(shlex.join(["testbed_run", name, str(version)] + list(docker_args)), timeout=300)
         assert proc.returncode == 0, "testbed_run %s %s failed: %s" % (name, version, proc.stdout[-1000:] + proc.stderr[-2000:])
         yield name
     finally:
